@@ -1,0 +1,89 @@
+//! Every finding for the files of one `.dlt` folder.
+
+use std::sync::Arc;
+
+use crate::model::diagnostic::{self as codes, Diagnostic, Related, Severity};
+use crate::model::source::{LoadError, SourceFile};
+use crate::model::toml::{Span, TomlErrorKind};
+use crate::model::workspace::{DltFolder, Snapshot};
+
+/// Findings of every file of `folder`, files in name order.
+pub fn folder_diagnostics(snapshot: &Snapshot, folder: &DltFolder) -> Vec<(Arc<SourceFile>, Vec<Diagnostic>)> {
+    folder
+        .files
+        .values()
+        .map(|file| (file.clone(), file_diagnostics(snapshot, folder, file)))
+        .collect()
+}
+
+/// Findings of one file, sorted by position.
+pub fn file_diagnostics(_snapshot: &Snapshot, _folder: &DltFolder, file: &SourceFile) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if let Some(err) = &file.load_error {
+        out.push(load_error(err));
+        return out;
+    }
+    toml_errors(file, &mut out);
+    out.sort_by_key(|d| d.span);
+    out
+}
+
+fn load_error(err: &LoadError) -> Diagnostic {
+    let code = match err {
+        LoadError::TooLarge { .. } => codes::FILE_TOO_LARGE,
+        LoadError::NotUtf8 { .. } | LoadError::Utf16 => codes::FILE_ENCODING,
+        LoadError::Io(_) => codes::FILE_UNREADABLE,
+    };
+    let severity = match err {
+        LoadError::TooLarge { .. } => Severity::Warning,
+        _ => Severity::Error,
+    };
+    Diagnostic::new(Span::default(), severity, code, err.to_string())
+}
+
+fn toml_errors(file: &SourceFile, out: &mut Vec<Diagnostic>) {
+    for e in &file.doc.errors {
+        let code = match e.kind {
+            TomlErrorKind::Syntax => codes::TOML_SYNTAX,
+            TomlErrorKind::DuplicateKey => codes::TOML_DUPLICATE_KEY,
+            TomlErrorKind::DuplicateTable => codes::TOML_DUPLICATE_TABLE,
+            TomlErrorKind::TooDeep => codes::TOML_TOO_DEEP,
+        };
+        let mut d = Diagnostic::new(e.span, Severity::Error, code, e.message.clone());
+        if let Some(first) = e.first {
+            d = d.with_related(Related { path: file.path.clone(), span: first, message: "first defined here".into() });
+        }
+        out.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::fixture;
+
+    fn render(fx: &str) -> String {
+        let snap = fixture(fx);
+        let mut out = String::new();
+        for folder in snap.folders.values() {
+            for (file, diags) in folder_diagnostics(&snap, folder) {
+                for d in diags {
+                    let lc = file.line_index.line_col(&file.text, d.span.start as usize, crate::model::text::Encoding::Utf8);
+                    out += &format!("{}:{}:{} {} [{}] {}\n", file.name, lc.line + 1, lc.col + 1, d.severity.as_str(), d.code.id, d.message);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn reports_syntax_and_duplicate_errors_in_every_file() {
+        expect_test::expect![[r#"
+            config.toml:3:1 error [toml-duplicate-key] duplicate key `a`
+            prod.secrets.toml:1:13 error [toml-syntax] expected "]"
+        "#]]
+        .assert_eq(&render(
+            "//- .dlt/config.toml\na = 1\n# c\na = 2\n//- .dlt/prod.secrets.toml\n[destination\n",
+        ));
+    }
+}

@@ -1,0 +1,94 @@
+//! Formatting with taplo's formatter, keeping the file's line endings.
+
+use crate::model::source::SourceFile;
+use crate::model::toml::Span;
+
+/// The outcome of a format request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Formatted {
+    /// Already formatted.
+    Unchanged,
+    /// Replace `span` of the old text with `text` (the smallest changed region).
+    Edit { span: Span, text: String },
+    /// Not formatted, with the reason for the user.
+    Refused(String),
+}
+
+/// Formats a whole file.
+pub fn format_file(file: &SourceFile) -> Formatted {
+    if file.load_error.is_some() {
+        return Formatted::Refused(format!("{} was not analysed, so it is not formatted", file.name));
+    }
+    let syntax = file.doc.errors.iter().filter(|e| e.kind == crate::model::toml::TomlErrorKind::Syntax).count();
+    if syntax > 0 {
+        return Formatted::Refused(format!(
+            "{} has {syntax} syntax error{}; fix {} before formatting",
+            file.name,
+            if syntax == 1 { "" } else { "s" },
+            if syntax == 1 { "it" } else { "them" }
+        ));
+    }
+    let old = &*file.text;
+    let options = taplo::formatter::Options { crlf: old.contains("\r\n"), ..Default::default() };
+    let new = taplo::formatter::format(old, options);
+    minimal_edit(old, &new)
+}
+
+/// The smallest single replacement turning `old` into `new`, on character boundaries.
+fn minimal_edit(old: &str, new: &str) -> Formatted {
+    if old == new {
+        return Formatted::Unchanged;
+    }
+    let mut prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let max_suffix = (old.len() - prefix).min(new.len() - prefix);
+    let mut suffix = old.bytes().rev().zip(new.bytes().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
+    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
+        suffix -= 1;
+    }
+    // Never split a CRLF pair.
+    if prefix > 0 && old.as_bytes()[prefix - 1] == b'\r' {
+        prefix -= 1;
+    }
+    Formatted::Edit {
+        span: Span::new(prefix, old.len() - suffix),
+        text: new[prefix..new.len() - suffix].to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn apply(text: &str) -> Formatted {
+        format_file(&SourceFile::from_text(Path::new("/p/.dlt/config.toml"), text.into(), None))
+    }
+
+    fn formatted(text: &str) -> String {
+        match apply(text) {
+            Formatted::Edit { span, text: t } => {
+                format!("{}{}{}", &text[..span.start as usize], t, &text[span.end as usize..])
+            }
+            Formatted::Unchanged => text.to_string(),
+            Formatted::Refused(r) => panic!("{r}"),
+        }
+    }
+
+    #[test]
+    fn formats_and_keeps_crlf() {
+        assert_eq!(formatted("[a]\r\nx=1\r\ny =  \"é\"\r\n"), "[a]\r\nx = 1\r\ny = \"é\"\r\n");
+        assert_eq!(formatted("a=1\n"), "a = 1\n");
+        assert_eq!(apply("a = 1\n"), Formatted::Unchanged);
+    }
+
+    #[test]
+    fn refuses_files_with_syntax_errors() {
+        assert_eq!(
+            apply("[a\nx = 1\n"),
+            Formatted::Refused("config.toml has 1 syntax error; fix it before formatting".into())
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! Editor features, each a pure function of a snapshot (and a position), returning plain data.
+
+pub mod diagnostics;
+pub mod folding;
+pub mod formatting;
+pub mod symbols;

@@ -1,0 +1,103 @@
+//! Background indexing of every `.dlt` folder under the workspace roots, with `$/progress`.
+
+use std::sync::Arc;
+
+use tower_lsp::lsp_types::{
+    self as lsp, notification::Progress, request::WorkDoneProgressCreate, NumberOrString, ProgressParams,
+    ProgressParamsValue, WorkDoneProgress, WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport,
+};
+use tower_lsp::Client;
+
+use super::publish;
+use super::state::State;
+use crate::model::discovery::{self, WalkLimits};
+use crate::model::workspace::DltFolder;
+
+/// Finds and reads every folder, reporting progress, then publishes all diagnostics.
+pub async fn index_workspace(state: Arc<State>, client: Client) {
+    let roots = state.roots.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let progress = Reporter::begin(&state, &client, "Indexing dlt workspaces").await;
+    let dirs = tokio::task::spawn_blocking(move || discovery::find_dlt_dirs(&roots, WalkLimits::default()))
+        .await
+        .unwrap_or_default();
+    let total_files: usize = dirs.iter().map(|d| discovery::toml_files(d).len()).sum();
+    let mut done_files = 0usize;
+    // Chunks keep both cores busy and let progress advance on large monorepos.
+    let chunk = (dirs.len() / 16).clamp(1, 64);
+    for batch in dirs.chunks(chunk) {
+        let batch = batch.to_vec();
+        let folders: Vec<DltFolder> = tokio::task::spawn_blocking(move || {
+            batch.iter().filter_map(|d| std::panic::catch_unwind(|| DltFolder::load(d)).ok()).collect()
+        })
+        .await
+        .unwrap_or_default();
+        for folder in folders {
+            done_files += folder.files.len();
+            let dir = folder.dlt_dir.clone();
+            state.merge_folder(folder);
+            publish::publish_folder(&state, &client, &dir, true).await;
+        }
+        progress.report(&client, format!("{done_files}/{total_files} files"), done_files, total_files).await;
+    }
+    progress.end(&client, format!("Indexed {total_files} files in {} .dlt folders", dirs.len())).await;
+}
+
+/// A `$/progress` sequence, or nothing when the client does not support it.
+pub struct Reporter {
+    token: Option<NumberOrString>,
+}
+
+impl Reporter {
+    pub async fn begin(state: &State, client: &Client, title: &str) -> Reporter {
+        if !state.caps().work_done_progress {
+            return Reporter { token: None };
+        }
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let token = NumberOrString::String(format!(
+            "dlt-lsp/{}",
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let created = client
+            .send_request::<WorkDoneProgressCreate>(lsp::WorkDoneProgressCreateParams { token: token.clone() })
+            .await;
+        if created.is_err() {
+            return Reporter { token: None };
+        }
+        let r = Reporter { token: Some(token) };
+        r.send(
+            client,
+            WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                title: title.into(),
+                cancellable: Some(false),
+                message: None,
+                percentage: Some(0),
+            }),
+        )
+        .await;
+        r
+    }
+
+    pub async fn report(&self, client: &Client, message: String, done: usize, total: usize) {
+        let percentage = (done * 100).checked_div(total).map(|p| p.min(100) as u32);
+        self.send(
+            client,
+            WorkDoneProgress::Report(WorkDoneProgressReport { cancellable: Some(false), message: Some(message), percentage }),
+        )
+        .await;
+    }
+
+    pub async fn end(&self, client: &Client, message: String) {
+        self.send(client, WorkDoneProgress::End(WorkDoneProgressEnd { message: Some(message) })).await;
+    }
+
+    async fn send(&self, client: &Client, value: WorkDoneProgress) {
+        if let Some(token) = &self.token {
+            client
+                .send_notification::<Progress>(ProgressParams {
+                    token: token.clone(),
+                    value: ProgressParamsValue::WorkDone(value),
+                })
+                .await;
+        }
+    }
+}

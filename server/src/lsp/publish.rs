@@ -1,0 +1,89 @@
+//! Computing and publishing diagnostics: debounced per folder, versioned, never stale.
+
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tower_lsp::Client;
+
+use super::convert;
+use super::state::State;
+use crate::features::diagnostics::folder_diagnostics;
+
+/// Schedules a diagnosis of `dir` after the debounce delay; a later call supersedes it.
+pub fn schedule(state: &Arc<State>, client: &Client, dir: PathBuf, force: bool) {
+    let generation = state.next_generation(&dir);
+    let delay = Duration::from_millis(state.settings().diagnostics_debounce_ms);
+    let (state, client) = (state.clone(), client.clone());
+    tokio::spawn(async move {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        if state.generation(&dir) != generation {
+            return; // a newer edit will publish
+        }
+        publish_folder(&state, &client, &dir, force).await;
+    });
+}
+
+/// Diagnoses one folder now and publishes what changed (everything when `force`).
+pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &PathBuf, force: bool) {
+    let snapshot = state.snapshot();
+    let Some(folder) = snapshot.folders.get(dir).cloned() else { return };
+    let enc = state.encoding();
+    let st = state.clone();
+    let computed = tokio::task::spawn_blocking(move || {
+        let snap = st.snapshot();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            folder_diagnostics(&snap, &folder)
+                .into_iter()
+                .map(|(file, diags)| {
+                    let lookup = |p: &std::path::Path| snap.file(p).map(|(_, f)| f.clone());
+                    let converted: Vec<_> = diags.iter().map(|d| convert::diagnostic(&file, d, enc, lookup)).collect();
+                    (file, converted)
+                })
+                .collect::<Vec<_>>()
+        }))
+    })
+    .await;
+    let results = match computed {
+        Ok(Ok(r)) => r,
+        _ => {
+            tracing::error!("diagnosing {} failed; keeping the previous diagnostics", dir.display());
+            return;
+        }
+    };
+    for (file, diags) in results {
+        let Some(uri) = convert::url(&file.path) else { continue };
+        let fingerprint = fingerprint(&diags, file.version);
+        let unchanged = state.published.get(&file.path).is_some_and(|f| *f == fingerprint);
+        if unchanged && !force {
+            continue;
+        }
+        // A newer edit of this document superseded this result.
+        if let Some(doc) = state.documents.get(&file.path) {
+            if Some(doc.version) != file.version {
+                continue;
+            }
+        }
+        state.published.insert(file.path.clone(), fingerprint);
+        client.publish_diagnostics(uri, diags, file.version).await;
+    }
+}
+
+/// Clears the diagnostics of a file that no longer exists.
+pub async fn clear(state: &State, client: &Client, path: &std::path::Path) {
+    if state.published.remove(path).is_some() {
+        if let Some(uri) = convert::url(path) {
+            client.publish_diagnostics(uri, Vec::new(), None).await;
+        }
+    }
+}
+
+fn fingerprint(diags: &[tower_lsp::lsp_types::Diagnostic], version: Option<i32>) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    version.hash(&mut h);
+    serde_json::to_string(diags).unwrap_or_default().hash(&mut h);
+    h.finish()
+}

@@ -1,0 +1,356 @@
+//! The `LanguageServer` implementation. Handlers only convert: call a feature, convert back.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tower_lsp::jsonrpc::{Error, Result};
+use tower_lsp::lsp_types::*;
+use tower_lsp::{Client, LanguageServer};
+
+use super::convert;
+use super::documents::Document;
+use super::indexing;
+use super::publish;
+use super::settings::Settings;
+use super::state::{ClientCaps, State};
+use crate::features::{folding, formatting, symbols};
+use crate::model::discovery;
+use crate::model::source::SourceFile;
+use crate::model::workspace::{DltFolder, PIN_FILE, WORKSPACE_MARKER};
+
+/// The server: a client handle and the shared state.
+pub struct Backend {
+    client: Client,
+    state: Arc<State>,
+}
+
+/// Runs a pure feature call, turning a panic into an error response.
+fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!("{what} panicked: {msg}");
+        Error { code: tower_lsp::jsonrpc::ErrorCode::InternalError, message: format!("{what} failed: internal error").into(), data: None }
+    })
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Self {
+        Backend { client, state: Arc::new(State::default()) }
+    }
+
+    fn schedule(&self, dir: PathBuf) {
+        publish::schedule(&self.state, &self.client, dir, false);
+    }
+
+    /// The analysed file behind a URI, when it is a `.dlt` file.
+    fn file(&self, uri: &Url) -> Option<Arc<SourceFile>> {
+        let path = convert::path(uri)?;
+        self.state.snapshot().file(&path).map(|(_, f)| f.clone())
+    }
+
+    /// Applies a watched-file event; returns the folder to re-diagnose.
+    async fn on_disk_change(&self, event: &FileEvent) -> Option<PathBuf> {
+        let path = convert::path(&event.uri)?;
+        let name = path.file_name()?.to_str()?.to_string();
+        if name == discovery::DOT_DLT {
+            return if event.typ == FileChangeType::DELETED {
+                let removed = self.state.update(|s| s.folders.remove(&path));
+                if let Some(folder) = removed {
+                    for f in folder.files.values() {
+                        publish::clear(&self.state, &self.client, &f.path).await;
+                    }
+                }
+                None
+            } else {
+                let folder = tokio::task::spawn_blocking({
+                    let p = path.clone();
+                    move || DltFolder::load(&p)
+                })
+                .await
+                .ok()?;
+                self.state.merge_folder(folder);
+                Some(path)
+            };
+        }
+        let dir = discovery::dlt_dir_of(&path)?;
+        if name == WORKSPACE_MARKER || name == PIN_FILE {
+            self.state.update(|s| {
+                if let Some(f) = s.folders.get_mut(&dir) {
+                    Arc::make_mut(f).reload_meta();
+                }
+            });
+            return Some(dir);
+        }
+        if path.extension()? != "toml" || self.state.documents.contains_key(&path) {
+            return None; // the editor owns open documents
+        }
+        if event.typ == FileChangeType::DELETED || !path.is_file() {
+            let dir = self.state.update(|s| s.remove_file(&path));
+            publish::clear(&self.state, &self.client, &path).await;
+            return dir;
+        }
+        let p = path.clone();
+        let file = tokio::task::spawn_blocking(move || SourceFile::load(&p)).await.ok()?;
+        self.state.update(|s| s.put_file(file))
+    }
+}
+
+#[tower_lsp::async_trait]
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let caps = &params.capabilities;
+        let offers_utf8 = caps
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref())
+            .is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
+        let encoding = if offers_utf8 { PositionEncodingKind::UTF8 } else { PositionEncodingKind::UTF16 };
+        *self.state.encoding.write().unwrap_or_else(|e| e.into_inner()) = convert::encoding_of(&encoding);
+        *self.state.settings.write().unwrap_or_else(|e| e.into_inner()) =
+            Settings::from_json(params.initialization_options.as_ref());
+        *self.state.caps.write().unwrap_or_else(|e| e.into_inner()) = ClientCaps {
+            work_done_progress: caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false),
+            watched_files_dynamic: caps
+                .workspace
+                .as_ref()
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
+            hierarchical_symbols: caps
+                .text_document
+                .as_ref()
+                .and_then(|t| t.document_symbol.as_ref())
+                .and_then(|d| d.hierarchical_document_symbol_support)
+                .unwrap_or(false),
+        };
+        #[allow(deprecated)]
+        let mut roots: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| convert::path(&f.uri))
+            .collect();
+        #[allow(deprecated)]
+        if roots.is_empty() {
+            if let Some(p) = params.root_uri.as_ref().and_then(convert::path) {
+                roots.push(p);
+            } else if let Some(p) = params.root_path.as_ref() {
+                roots.push(PathBuf::from(p));
+            }
+        }
+        *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
+
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo { name: "dlt-lsp".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            capabilities: ServerCapabilities {
+                position_encoding: Some(encoding),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                    ..Default::default()
+                })),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                document_formatting_provider: Some(OneOf::Left(true)),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        if self.state.caps().watched_files_dynamic {
+            let watchers = ["**/.dlt/**", "**/.dlt", "**/.gitignore"]
+                .into_iter()
+                .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.into()), kind: None })
+                .collect();
+            let registration = Registration {
+                id: "dlt-lsp-watched-files".into(),
+                method: "workspace/didChangeWatchedFiles".into(),
+                register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions { watchers }).ok(),
+            };
+            if let Err(e) = self.client.register_capability(vec![registration]).await {
+                tracing::warn!("client refused file watching: {e}");
+            }
+        }
+        tokio::spawn(indexing::index_workspace(self.state.clone(), self.client.clone()));
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let Some(path) = convert::path(&params.text_document.uri) else { return };
+        if discovery::dlt_dir_of(&path).is_none() {
+            return; // not a .dlt file: nothing for this server
+        }
+        let doc = params.text_document;
+        self.state.documents.insert(path.clone(), Document::new(&doc.text, doc.version));
+        if let Some(dir) = self.state.put_document(&path) {
+            self.schedule(dir);
+        }
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let Some(path) = convert::path(&params.text_document.uri) else { return };
+        let enc = self.state.encoding();
+        let applied = {
+            let Some(mut doc) = self.state.documents.get_mut(&path) else {
+                tracing::warn!("didChange for a document that is not open: {}", params.text_document.uri);
+                return;
+            };
+            let r = catch_unwind(AssertUnwindSafe(|| {
+                for change in &params.content_changes {
+                    doc.apply(change.range, &change.text, enc);
+                }
+            }));
+            doc.version = params.text_document.version;
+            r.is_ok()
+        };
+        if !applied {
+            tracing::error!("could not apply an edit to {}; asking for a full resync is not possible, keeping text", path.display());
+        }
+        if let Some(dir) = self.state.put_document(&path) {
+            self.schedule(dir);
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let Some(path) = convert::path(&params.text_document.uri) else { return };
+        if self.state.documents.remove(&path).is_none() {
+            return;
+        }
+        // The file reverts to what is on disk (or disappears if it was never saved).
+        let dir = if path.is_file() {
+            let file = SourceFile::load(&path);
+            self.state.update(|s| s.put_file(file))
+        } else {
+            let dir = self.state.update(|s| s.remove_file(&path));
+            publish::clear(&self.state, &self.client, &path).await;
+            dir
+        };
+        if let Some(dir) = dir {
+            self.schedule(dir);
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let mut dirs = Vec::new();
+        let mut all = false;
+        for event in &params.changes {
+            if convert::path(&event.uri).is_some_and(|p| p.file_name().is_some_and(|n| n == ".gitignore")) {
+                all = true;
+                continue;
+            }
+            if let Some(dir) = self.on_disk_change(event).await {
+                if !dirs.contains(&dir) {
+                    dirs.push(dir);
+                }
+            }
+        }
+        if all {
+            dirs = self.state.snapshot().folders.keys().cloned().collect();
+        }
+        for dir in dirs {
+            self.schedule(dir);
+        }
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        let added: Vec<PathBuf> = params.event.added.iter().filter_map(|f| convert::path(&f.uri)).collect();
+        let removed: Vec<PathBuf> = params.event.removed.iter().filter_map(|f| convert::path(&f.uri)).collect();
+        {
+            let mut roots = self.state.roots.write().unwrap_or_else(|e| e.into_inner());
+            roots.retain(|r| !removed.contains(r));
+            roots.extend(added.iter().cloned());
+        }
+        let gone: Vec<PathBuf> = self
+            .state
+            .snapshot()
+            .folders
+            .keys()
+            .filter(|d| removed.iter().any(|r| d.starts_with(r)))
+            .cloned()
+            .collect();
+        for dir in gone {
+            if let Some(folder) = self.state.update(|s| s.folders.remove(&dir)) {
+                for f in folder.files.values() {
+                    publish::clear(&self.state, &self.client, &f.path).await;
+                }
+            }
+        }
+        if !added.is_empty() {
+            tokio::spawn(indexing::index_workspace(self.state.clone(), self.client.clone()));
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        *self.state.settings.write().unwrap_or_else(|e| e.into_inner()) = Settings::from_json(Some(&params.settings));
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        let Some(file) = self.file(&params.text_document.uri) else { return Ok(None) };
+        let enc = self.state.encoding();
+        let hierarchical = self.state.caps().hierarchical_symbols;
+        let uri = params.text_document.uri;
+        guarded("documentSymbol", || {
+            let syms = symbols::document_symbols(&file.doc.root);
+            let nested: Vec<DocumentSymbol> = syms.iter().map(|s| convert::symbol(&file, s, enc)).collect();
+            Some(if hierarchical { DocumentSymbolResponse::Nested(nested) } else { flatten(&uri, &nested) })
+        })
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        let Some(file) = self.file(&params.text_document.uri) else { return Ok(None) };
+        guarded("foldingRange", || Some(folding::folding_ranges(&file).iter().map(convert::fold).collect()))
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        let Some(file) = self.file(&params.text_document.uri) else { return Ok(None) };
+        let enc = self.state.encoding();
+        match guarded("formatting", || formatting::format_file(&file))? {
+            formatting::Formatted::Unchanged => Ok(Some(Vec::new())),
+            formatting::Formatted::Edit { span, text } => {
+                Ok(Some(vec![TextEdit { range: convert::range(&file, span, enc), new_text: text }]))
+            }
+            formatting::Formatted::Refused(reason) => {
+                self.client.show_message(MessageType::WARNING, format!("dlt-lsp: {reason}")).await;
+                Ok(None)
+            }
+        }
+    }
+}
+
+#[allow(deprecated)]
+fn flatten(uri: &Url, nested: &[DocumentSymbol]) -> DocumentSymbolResponse {
+    fn walk(uri: &Url, syms: &[DocumentSymbol], container: Option<&str>, out: &mut Vec<SymbolInformation>) {
+        for s in syms {
+            out.push(SymbolInformation {
+                name: s.name.clone(),
+                kind: s.kind,
+                tags: None,
+                deprecated: None,
+                location: Location { uri: uri.clone(), range: s.range },
+                container_name: container.map(str::to_string),
+            });
+            walk(uri, s.children.as_deref().unwrap_or_default(), Some(&s.name), out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(uri, nested, None, &mut out);
+    DocumentSymbolResponse::Flat(out)
+}
+

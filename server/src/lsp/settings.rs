@@ -1,0 +1,48 @@
+//! Server settings from `initializationOptions` and `workspace/didChangeConfiguration`.
+
+use serde::Deserialize;
+
+/// Options the client may send; every field is optional and unknown fields are ignored.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Settings {
+    /// Milliseconds to wait after an edit before diagnosing.
+    pub diagnostics_debounce_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { diagnostics_debounce_ms: 15 }
+    }
+}
+
+impl Settings {
+    /// Reads options as any client sends them: absent, `null`, `{}`, `[]` (Neovim's empty
+    /// table), or an object, possibly nested under a `dlt` key.
+    pub fn from_json(value: Option<&serde_json::Value>) -> Settings {
+        let Some(v) = value else { return Settings::default() };
+        let v = v.get("dlt").unwrap_or(v);
+        match v {
+            serde_json::Value::Object(_) => serde_json::from_value(v.clone()).unwrap_or_else(|e| {
+                tracing::warn!("ignoring invalid dlt-lsp settings: {e}");
+                Settings::default()
+            }),
+            _ => Settings::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn accepts_every_shape_editors_send() {
+        for v in [None, Some(json!(null)), Some(json!({})), Some(json!([])), Some(json!("x"))] {
+            assert_eq!(Settings::from_json(v.as_ref()), Settings::default());
+        }
+        let s = Settings::from_json(Some(&json!({"dlt": {"diagnosticsDebounceMs": 0}})));
+        assert_eq!(s.diagnostics_debounce_ms, 0);
+    }
+}

@@ -1,0 +1,9 @@
+//! dlt semantics: files, their roles, parses and the analysed workspace. No protocol types.
+
+pub mod diagnostic;
+pub mod discovery;
+pub mod files;
+pub mod source;
+pub mod text;
+pub mod toml;
+pub mod workspace;

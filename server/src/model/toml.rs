@@ -1,0 +1,678 @@
+//! A TOML file as dlt sees it: taplo's syntax tree turned into a tree of tables and values
+//! with the byte spans of every key, plus every syntax and semantic error of the file.
+//!
+//! The semantic checks (duplicate keys, tables defined twice, dotted keys reopening a table)
+//! follow TOML 1.0; they are done here, in one walk, because the tree must be built anyway
+//! and taplo's DOM would build a second, heavier one.
+
+use indexmap::IndexMap;
+use taplo::syntax::{SyntaxKind, SyntaxNode, SyntaxToken};
+
+/// A byte range in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start: start as u32, end: end as u32 }
+    }
+    pub fn contains(&self, offset: usize) -> bool {
+        self.start as usize <= offset && offset <= self.end as usize
+    }
+    pub fn cover(self, other: Span) -> Span {
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+    fn of(range: taplo::rowan::TextRange) -> Span {
+        Span { start: range.start().into(), end: range.end().into() }
+    }
+}
+
+/// A scalar TOML value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// Date, time or date-time, as written.
+    DateTime(String),
+}
+
+/// How a table came to exist; TOML allows reopening only some of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Def {
+    /// A key = value entry (scalar or array value).
+    Value,
+    /// `[a.b]`.
+    Header,
+    /// A parent created by a header or a dotted key of a deeper table, `a` in `[a.b]`.
+    Implicit,
+    /// Created by a dotted key, `a` in `a.b = 1`.
+    Dotted,
+    /// `{ ... }`: closed once written.
+    Inline,
+    /// `[[a]]`.
+    ArrayOfTables,
+}
+
+/// What a node holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar(Scalar),
+    Array(Vec<Node>),
+    Table(Table),
+    /// A value taplo could not parse; already reported as a syntax error.
+    Invalid,
+}
+
+/// One key of a table (or one element of an array) with where it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub def: Def,
+    /// The key segment that names this node where it is first written.
+    pub key_span: Span,
+    /// The value as written (for tables: the header or inline table; for implicit ones the key).
+    pub value_span: Span,
+    /// The whole entry: `key = value`, or a header with the entries of its section.
+    pub full_span: Span,
+}
+
+impl Node {
+    pub fn as_table(&self) -> Option<&Table> {
+        match &self.value {
+            Value::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(Scalar::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn is_table(&self) -> bool {
+        matches!(self.value, Value::Table(_))
+    }
+}
+
+/// An ordered map of keys to nodes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    pub entries: IndexMap<String, Node>,
+}
+
+impl Table {
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries.get(key)
+    }
+
+    /// The node at a dotted path of keys.
+    pub fn get_path<S: AsRef<str>>(&self, path: &[S]) -> Option<&Node> {
+        let (first, rest) = path.split_first()?;
+        let node = self.entries.get(first.as_ref())?;
+        if rest.is_empty() {
+            return Some(node);
+        }
+        match &node.value {
+            Value::Table(t) => t.get_path(rest),
+            Value::Array(items) if node.def == Def::ArrayOfTables => {
+                items.last()?.as_table()?.get_path(rest)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What kind of problem a [`TomlError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TomlErrorKind {
+    Syntax,
+    DuplicateKey,
+    DuplicateTable,
+    TooDeep,
+}
+
+/// A syntax or semantic error of a TOML file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TomlError {
+    pub kind: TomlErrorKind,
+    pub span: Span,
+    pub message: String,
+    /// Where the conflicting earlier definition is, for duplicates.
+    pub first: Option<Span>,
+}
+
+/// A parsed TOML file.
+#[derive(Debug, Clone)]
+pub struct TomlDoc {
+    pub root: Table,
+    pub errors: Vec<TomlError>,
+    /// The syntax tree, for position lookups, formatting and folding.
+    pub green: taplo::rowan::GreenNode,
+}
+
+/// Deeper nesting than this is refused before taplo's recursive parser sees it.
+pub const MAX_NESTING: usize = 128;
+
+impl TomlDoc {
+    /// Parses `text` and builds the tree; never panics on any input.
+    pub fn parse(text: &str) -> TomlDoc {
+        if let Some(at) = nesting_exceeds(text, MAX_NESTING) {
+            return TomlDoc {
+                root: Table::default(),
+                errors: vec![TomlError {
+                    kind: TomlErrorKind::TooDeep,
+                    span: Span::new(at, at + 1),
+                    message: format!(
+                        "arrays or inline tables nested deeper than {MAX_NESTING} levels; the file was not analysed"
+                    ),
+                    first: None,
+                }],
+                green: taplo::parser::parse("").green_node,
+            };
+        }
+        let parse = taplo::parser::parse(text);
+        let mut errors: Vec<TomlError> = parse
+            .errors
+            .iter()
+            .map(|e| TomlError {
+                kind: TomlErrorKind::Syntax,
+                span: Span::of(e.range),
+                message: e.message.clone(),
+                first: None,
+            })
+            .collect();
+        let syntax = SyntaxNode::new_root(parse.green_node.clone());
+        let mut builder = Builder { root: Table::default(), errors: Vec::new() };
+        builder.build(&syntax);
+        errors.extend(builder.errors);
+        errors.sort_by_key(|e| e.span);
+        TomlDoc { root: builder.root, errors, green: parse.green_node }
+    }
+
+    pub fn syntax(&self) -> SyntaxNode {
+        SyntaxNode::new_root(self.green.clone())
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+/// The text of a key segment with quotes removed and escapes resolved.
+pub fn key_text(token: &SyntaxToken) -> String {
+    let t = token.text();
+    if let Some(inner) = t.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        taplo::util::unescape(inner).unwrap_or_else(|_| inner.to_string())
+    } else if let Some(inner) = t.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        inner.to_string()
+    } else {
+        t.to_string()
+    }
+}
+
+/// The key segments of a KEY node, with their spans.
+pub fn key_segments(key: &SyntaxNode) -> Vec<(String, Span)> {
+    key.children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|t| t.kind() == SyntaxKind::IDENT)
+        .map(|t| (key_text(&t), Span::of(t.text_range())))
+        .collect()
+}
+
+/// Offset of the first bracket or brace that opens a level deeper than `max`, outside strings
+/// and comments.
+fn nesting_exceeds(text: &str, max: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                let triple = b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q);
+                i += if triple { 3 } else { 1 };
+                while i < b.len() {
+                    if q == b'"' && b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if b[i] == q && (!triple || (b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q))) {
+                        i += if triple { 2 } else { 0 };
+                        break;
+                    }
+                    if !triple && b[i] == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+struct Builder {
+    root: Table,
+    errors: Vec<TomlError>,
+}
+
+/// Where entries of the current section go: a path from the root, where an array of tables
+/// means its last element.
+type Section = Vec<String>;
+
+impl Builder {
+    fn build(&mut self, root: &SyntaxNode) {
+        let mut section: Section = Vec::new();
+        // Header node whose section is open, to extend its full span over its entries.
+        let mut open_header: Option<Section> = None;
+        for child in root.children() {
+            match child.kind() {
+                SyntaxKind::TABLE_HEADER | SyntaxKind::TABLE_ARRAY_HEADER => {
+                    let Some(key) = child.children().find(|c| c.kind() == SyntaxKind::KEY) else {
+                        continue;
+                    };
+                    let segs = key_segments(&key);
+                    if segs.is_empty() {
+                        continue;
+                    }
+                    let span = Span::of(child.text_range());
+                    let array = child.kind() == SyntaxKind::TABLE_ARRAY_HEADER;
+                    if self.open_table(&segs, span, array) {
+                        section = segs.into_iter().map(|(s, _)| s).collect();
+                        open_header = Some(section.clone());
+                    } else {
+                        // Entries of a rejected header are still checked, in a scratch table.
+                        section = vec!["\u{0}invalid".into()];
+                        open_header = None;
+                        self.root.entries.shift_remove("\u{0}invalid");
+                        let scratch = Node {
+                            value: Value::Table(Table::default()),
+                            def: Def::Header,
+                            key_span: span,
+                            value_span: span,
+                            full_span: span,
+                        };
+                        self.root.entries.insert("\u{0}invalid".into(), scratch);
+                    }
+                }
+                SyntaxKind::ENTRY => {
+                    let span = Span::of(child.text_range());
+                    let table = table_at_mut(&mut self.root, &section);
+                    if let Some(table) = table {
+                        let mut errs = Vec::new();
+                        insert_entry(table, &child, &mut errs, 0);
+                        self.errors.extend(errs);
+                    }
+                    if let Some(h) = &open_header {
+                        if let Some(node) = node_at_mut(&mut self.root, h) {
+                            node.full_span = node.full_span.cover(span);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.root.entries.shift_remove("\u{0}invalid");
+    }
+
+    /// Opens `[segs]` or `[[segs]]`; returns false (with an error) when TOML forbids it.
+    fn open_table(&mut self, segs: &[(String, Span)], span: Span, array: bool) -> bool {
+        let mut table = &mut self.root;
+        let last = segs.len() - 1;
+        for (i, (name, kspan)) in segs.iter().enumerate() {
+            if i < last {
+                let node = table.entries.entry(name.clone()).or_insert_with(|| Node {
+                    value: Value::Table(Table::default()),
+                    def: Def::Implicit,
+                    key_span: *kspan,
+                    value_span: *kspan,
+                    full_span: *kspan,
+                });
+                let first = node.key_span;
+                let next = match (&mut node.value, node.def) {
+                    (Value::Table(t), Def::Implicit | Def::Header | Def::Dotted) => t,
+                    (Value::Array(items), Def::ArrayOfTables) => match items.last_mut() {
+                        Some(Node { value: Value::Table(t), .. }) => t,
+                        _ => return false,
+                    },
+                    _ => {
+                        self.errors.push(TomlError {
+                            kind: TomlErrorKind::DuplicateTable,
+                            span: *kspan,
+                            message: format!("`{name}` is already defined as a value, not a table that can be extended"),
+                            first: Some(first),
+                        });
+                        return false;
+                    }
+                };
+                table = next;
+                continue;
+            }
+            let new_table = || Node {
+                value: Value::Table(Table::default()),
+                def: Def::Header,
+                key_span: *kspan,
+                value_span: span,
+                full_span: span,
+            };
+            match table.entries.get_mut(name) {
+                None if array => {
+                    table.entries.insert(
+                        name.clone(),
+                        Node {
+                            value: Value::Array(vec![new_table()]),
+                            def: Def::ArrayOfTables,
+                            key_span: *kspan,
+                            value_span: span,
+                            full_span: span,
+                        },
+                    );
+                }
+                None => {
+                    table.entries.insert(name.clone(), new_table());
+                }
+                Some(node) if array && node.def == Def::ArrayOfTables => {
+                    if let Value::Array(items) = &mut node.value {
+                        items.push(new_table());
+                    }
+                }
+                Some(node) if !array && node.def == Def::Implicit => {
+                    node.def = Def::Header;
+                    node.key_span = *kspan;
+                    node.value_span = span;
+                    node.full_span = span;
+                }
+                Some(node) => {
+                    let full: Vec<&str> = segs.iter().map(|(s, _)| s.as_str()).collect();
+                    let message = match node.def {
+                        Def::Header | Def::Dotted | Def::Inline => {
+                            format!("table `{}` is defined more than once", full.join("."))
+                        }
+                        _ => format!("`{}` is already defined as a value", full.join(".")),
+                    };
+                    self.errors.push(TomlError {
+                        kind: TomlErrorKind::DuplicateTable,
+                        span: *kspan,
+                        message,
+                        first: Some(node.key_span),
+                    });
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+fn table_at_mut<'a>(root: &'a mut Table, path: &[String]) -> Option<&'a mut Table> {
+    let mut table = root;
+    for name in path {
+        let node = table.entries.get_mut(name)?;
+        table = match &mut node.value {
+            Value::Table(t) => t,
+            Value::Array(items) => match items.last_mut() {
+                Some(Node { value: Value::Table(t), .. }) => t,
+                _ => return None,
+            },
+            _ => return None,
+        };
+    }
+    Some(table)
+}
+
+fn node_at_mut<'a>(root: &'a mut Table, path: &[String]) -> Option<&'a mut Node> {
+    let (last, parents) = path.split_last()?;
+    let node = table_at_mut(root, parents)?.entries.get_mut(last)?;
+    if node.def != Def::ArrayOfTables {
+        return Some(node);
+    }
+    match &mut node.value {
+        Value::Array(items) => items.last_mut(),
+        _ => None,
+    }
+}
+
+/// Inserts one `key = value` ENTRY node into `table`.
+fn insert_entry(table: &mut Table, entry: &SyntaxNode, errors: &mut Vec<TomlError>, depth: usize) {
+    let Some(key) = entry.children().find(|c| c.kind() == SyntaxKind::KEY) else {
+        return;
+    };
+    let segs = key_segments(&key);
+    let Some(((last, last_span), parents)) = segs.split_last() else {
+        return;
+    };
+    let full_span = Span::of(entry.text_range());
+    let value_node = entry.children().find(|c| c.kind() == SyntaxKind::VALUE);
+    let mut table = table;
+    for (name, kspan) in parents {
+        let node = table.entries.entry(name.clone()).or_insert_with(|| Node {
+            value: Value::Table(Table::default()),
+            def: Def::Dotted,
+            key_span: *kspan,
+            value_span: *kspan,
+            full_span,
+        });
+        if node.def == Def::Dotted {
+            node.full_span = node.full_span.cover(full_span);
+        }
+        let first = node.key_span;
+        match (&mut node.value, node.def) {
+            (Value::Table(t), Def::Dotted) => table = t,
+            _ => {
+                errors.push(TomlError {
+                    kind: TomlErrorKind::DuplicateKey,
+                    span: *kspan,
+                    message: format!(
+                        "`{name}` is already defined; a dotted key cannot extend it"
+                    ),
+                    first: Some(first),
+                });
+                return;
+            }
+        }
+    }
+    let value = match &value_node {
+        Some(v) => convert_value(v, errors, depth),
+        None => (Value::Invalid, Def::Value, full_span),
+    };
+    if let Some(existing) = table.entries.get(last) {
+        errors.push(TomlError {
+            kind: TomlErrorKind::DuplicateKey,
+            span: *last_span,
+            message: format!("duplicate key `{last}`"),
+            first: Some(existing.key_span),
+        });
+        return;
+    }
+    table.entries.insert(
+        last.clone(),
+        Node { value: value.0, def: value.1, key_span: *last_span, value_span: value.2, full_span },
+    );
+}
+
+/// Converts a VALUE node (or an ARRAY / INLINE_TABLE node inside one).
+fn convert_value(value: &SyntaxNode, errors: &mut Vec<TomlError>, depth: usize) -> (Value, Def, Span) {
+    let span = Span::of(value.text_range());
+    if let Some(inner) = value.children().next() {
+        match inner.kind() {
+            SyntaxKind::ARRAY => {
+                let items = inner
+                    .children()
+                    .filter(|c| c.kind() == SyntaxKind::VALUE)
+                    .map(|v| {
+                        let (value, def, vspan) = convert_value(&v, errors, depth + 1);
+                        Node { value, def, key_span: vspan, value_span: vspan, full_span: vspan }
+                    })
+                    .collect();
+                return (Value::Array(items), Def::Value, span);
+            }
+            SyntaxKind::INLINE_TABLE => {
+                let mut table = Table::default();
+                for entry in inner.children().filter(|c| c.kind() == SyntaxKind::ENTRY) {
+                    insert_entry(&mut table, &entry, errors, depth + 1);
+                }
+                close_dotted(&mut table);
+                return (Value::Table(table), Def::Inline, span);
+            }
+            _ => {}
+        }
+    }
+    let Some(token) = value.children_with_tokens().filter_map(|e| e.into_token()).find(|t| {
+        !matches!(t.kind(), SyntaxKind::WHITESPACE | SyntaxKind::NEWLINE | SyntaxKind::COMMENT)
+    }) else {
+        return (Value::Invalid, Def::Value, span);
+    };
+    (scalar(&token).map(Value::Scalar).unwrap_or(Value::Invalid), Def::Value, span)
+}
+
+/// Dotted tables inside an inline table are closed with it.
+fn close_dotted(table: &mut Table) {
+    for node in table.entries.values_mut() {
+        if let Value::Table(t) = &mut node.value {
+            if node.def == Def::Dotted {
+                node.def = Def::Inline;
+            }
+            close_dotted(t);
+        }
+    }
+}
+
+fn scalar(token: &SyntaxToken) -> Option<Scalar> {
+    let t = token.text();
+    Some(match token.kind() {
+        SyntaxKind::STRING => {
+            Scalar::Str(taplo::util::unescape(&t[1..t.len().saturating_sub(1).max(1)]).ok()?)
+        }
+        SyntaxKind::STRING_LITERAL => Scalar::Str(t[1..t.len().saturating_sub(1).max(1)].to_string()),
+        SyntaxKind::MULTI_LINE_STRING => {
+            let inner = t.get(3..t.len().saturating_sub(3))?;
+            Scalar::Str(taplo::util::unescape(trim_first_newline(inner)).ok()?)
+        }
+        SyntaxKind::MULTI_LINE_STRING_LITERAL => {
+            let inner = t.get(3..t.len().saturating_sub(3))?;
+            Scalar::Str(trim_first_newline(inner).to_string())
+        }
+        SyntaxKind::INTEGER => Scalar::Int(t.replace('_', "").parse().ok()?),
+        SyntaxKind::INTEGER_HEX => Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 16).ok()?),
+        SyntaxKind::INTEGER_OCT => Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 8).ok()?),
+        SyntaxKind::INTEGER_BIN => Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 2).ok()?),
+        SyntaxKind::FLOAT => Scalar::Float(match t.trim_start_matches(['+', '-']) {
+            "inf" => if t.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY },
+            "nan" => f64::NAN,
+            _ => t.replace('_', "").parse().ok()?,
+        }),
+        SyntaxKind::BOOL => Scalar::Bool(t == "true"),
+        SyntaxKind::DATE | SyntaxKind::TIME | SyntaxKind::DATE_TIME_LOCAL | SyntaxKind::DATE_TIME_OFFSET => {
+            Scalar::DateTime(t.to_string())
+        }
+        _ => return None,
+    })
+}
+
+fn trim_first_newline(s: &str) -> &str {
+    s.strip_prefix("\r\n").or_else(|| s.strip_prefix('\n')).unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        TomlDoc::parse(text)
+            .errors
+            .iter()
+            .map(|e| format!("{:?} {}..{} {}", e.kind, e.span.start, e.span.end, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn builds_nested_tables_from_headers_dotted_keys_and_inline_tables() {
+        let doc = TomlDoc::parse(
+            "a = 1\n[destination.warehouse]\ndestination_type = \"duckdb\"\ncredentials.password = 'x'\n\
+             [runtime]\nopts = { level = \"INFO\", n.m = 2 }\n[[items]]\nk = 1\n[[items]]\nk = 2\n",
+        );
+        assert!(doc.errors.is_empty(), "{:?}", doc.errors);
+        let r = &doc.root;
+        assert_eq!(r.get_path(&["destination", "warehouse", "destination_type"]).unwrap().as_str(), Some("duckdb"));
+        assert_eq!(r.get_path(&["destination", "warehouse", "credentials", "password"]).unwrap().as_str(), Some("x"));
+        assert_eq!(r.get_path(&["runtime", "opts", "n", "m"]).unwrap().value, Value::Scalar(Scalar::Int(2)));
+        assert_eq!(r.get_path(&["items", "k"]).unwrap().value, Value::Scalar(Scalar::Int(2)));
+        assert_eq!(r.get_path(&["destination"]).unwrap().def, Def::Implicit);
+    }
+
+    #[test]
+    fn decodes_every_string_form_and_quoted_keys() {
+        let doc = TomlDoc::parse("\"a.b\" = \"\\u00e9\\n\"\n'c' = 'raw\\n'\nd = \"\"\"\nml\"\"\"\ne = '''\r\nlit'''\n");
+        assert!(doc.errors.is_empty(), "{:?}", doc.errors);
+        assert_eq!(doc.root.get("a.b").unwrap().as_str(), Some("é\n"));
+        assert_eq!(doc.root.get("c").unwrap().as_str(), Some("raw\\n"));
+        assert_eq!(doc.root.get("d").unwrap().as_str(), Some("ml"));
+        assert_eq!(doc.root.get("e").unwrap().as_str(), Some("lit"));
+    }
+
+    #[test]
+    fn reports_duplicates_as_toml_1_0_defines_them() {
+        expect_test::expect![[r#"
+            [
+                "DuplicateKey 6..7 duplicate key `a`",
+            ]
+        "#]]
+        .assert_debug_eq(&errors("a = 1\na = 2\n"));
+        expect_test::expect![[r#"
+            [
+                "DuplicateTable 11..12 table `t` is defined more than once",
+            ]
+        "#]]
+        .assert_debug_eq(&errors("[t]\nx = 1\n[t]\ny = 2\n"));
+        // Dotted keys cannot extend a header table, and a header cannot reopen a dotted one.
+        assert_eq!(errors("[a.b.c]\nz = 9\n[a]\nb.c.t = 9\n").len(), 1);
+        assert_eq!(errors("[f]\napple.color = 1\n[f.apple]\n").len(), 1);
+        // But a sub-table of a dotted table may be added, and a parent opened later.
+        assert!(errors("[f]\napple.color = 1\n[f.apple.texture]\ns = 1\n").is_empty());
+        assert!(errors("[a.b]\nx = 1\n[a]\ny = 2\n").is_empty());
+        assert_eq!(errors("a = 1\n[a]\n").len(), 1);
+        assert_eq!(errors("t = { a = 1 }\n[t]\n").len(), 1);
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_their_span() {
+        let doc = TomlDoc::parse("[destination\nkey = = 1\n");
+        assert!(doc.errors.iter().all(|e| e.kind == TomlErrorKind::Syntax));
+        assert!(!doc.errors.is_empty());
+    }
+
+    #[test]
+    fn refuses_pathological_nesting_without_recursing() {
+        let text = format!("a = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let doc = TomlDoc::parse(&text);
+        assert_eq!(doc.errors[0].kind, TomlErrorKind::TooDeep);
+        // Brackets inside strings and comments do not count.
+        let text = format!("a = \"{}\" # {}\n", "[".repeat(1000), "{".repeat(1000));
+        assert!(TomlDoc::parse(&text).errors.is_empty());
+    }
+
+    #[test]
+    fn header_span_covers_its_entries() {
+        let text = "[a]\nx = 1\ny = 2\n\n[b]\n";
+        let doc = TomlDoc::parse(text);
+        let a = doc.root.get("a").unwrap();
+        assert_eq!(&text[a.full_span.start as usize..a.full_span.end as usize], "[a]\nx = 1\ny = 2");
+    }
+}

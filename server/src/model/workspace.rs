@@ -1,0 +1,140 @@
+//! The analysed state of every `.dlt/` folder: an immutable [`Snapshot`] that features read,
+//! replaced folder by folder as files change.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::discovery::{self, WalkLimits};
+use super::source::SourceFile;
+
+/// Name of the marker file that turns a `.dlt/` folder into a dltHub workspace.
+pub const WORKSPACE_MARKER: &str = ".workspace";
+/// Name of the file that pins the active profile.
+pub const PIN_FILE: &str = "profile-name";
+
+/// One `.dlt/` folder and its TOML files.
+#[derive(Debug, Clone)]
+pub struct DltFolder {
+    /// The `.dlt` directory.
+    pub dlt_dir: PathBuf,
+    /// The project directory that owns it (its parent).
+    pub project_dir: PathBuf,
+    /// `.dlt/.workspace` exists: profiles are active.
+    pub is_workspace: bool,
+    /// First line of `.dlt/profile-name`, stripped, when present and not empty.
+    pub pinned_profile: Option<String>,
+    /// Files by name.
+    pub files: BTreeMap<String, Arc<SourceFile>>,
+}
+
+impl DltFolder {
+    /// Reads the folder's marker, pin and every TOML file from disk.
+    pub fn load(dlt_dir: &Path) -> DltFolder {
+        let mut folder = DltFolder::empty(dlt_dir);
+        folder.reload_meta();
+        for path in discovery::toml_files(dlt_dir) {
+            let file = SourceFile::load(&path);
+            folder.files.insert(file.name.clone(), Arc::new(file));
+        }
+        folder
+    }
+
+    /// A folder with no files, for a `.dlt` directory not read yet.
+    pub fn empty(dlt_dir: &Path) -> DltFolder {
+        DltFolder {
+            dlt_dir: dlt_dir.to_path_buf(),
+            project_dir: dlt_dir.parent().map(Path::to_path_buf).unwrap_or_default(),
+            is_workspace: false,
+            pinned_profile: None,
+            files: BTreeMap::new(),
+        }
+    }
+
+    /// Re-reads the workspace marker and the pin file.
+    pub fn reload_meta(&mut self) {
+        self.is_workspace = self.dlt_dir.join(WORKSPACE_MARKER).is_file();
+        self.pinned_profile = std::fs::read_to_string(self.dlt_dir.join(PIN_FILE))
+            .ok()
+            .and_then(|s| s.lines().next().map(|l| l.trim().to_string()))
+            .filter(|s| !s.is_empty());
+    }
+
+    pub fn file(&self, name: &str) -> Option<&Arc<SourceFile>> {
+        self.files.get(name)
+    }
+}
+
+/// Everything the server knows, at one moment; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Folders by their `.dlt` directory.
+    pub folders: BTreeMap<PathBuf, Arc<DltFolder>>,
+}
+
+impl Snapshot {
+    /// Discovers and reads every `.dlt` folder under `roots`.
+    pub fn load(roots: &[PathBuf], limits: WalkLimits) -> Snapshot {
+        let mut snap = Snapshot::default();
+        for dir in discovery::find_dlt_dirs(roots, limits) {
+            snap.folders.insert(dir.clone(), Arc::new(DltFolder::load(&dir)));
+        }
+        snap
+    }
+
+    /// The folder a file belongs to.
+    pub fn folder_of(&self, path: &Path) -> Option<&Arc<DltFolder>> {
+        self.folders.get(&discovery::dlt_dir_of(path)?)
+    }
+
+    /// A file by path.
+    pub fn file(&self, path: &Path) -> Option<(&Arc<DltFolder>, &Arc<SourceFile>)> {
+        let folder = self.folder_of(path)?;
+        let name = path.file_name()?.to_str()?;
+        Some((folder, folder.files.get(name)?))
+    }
+
+    /// Replaces (or adds) one file, creating its folder when needed; returns the folder dir.
+    pub fn put_file(&mut self, file: SourceFile) -> Option<PathBuf> {
+        let dir = discovery::dlt_dir_of(&file.path)?;
+        let folder = self.folders.entry(dir.clone()).or_insert_with(|| {
+            let mut f = DltFolder::empty(&dir);
+            f.reload_meta();
+            Arc::new(f)
+        });
+        Arc::make_mut(folder).files.insert(file.name.clone(), Arc::new(file));
+        Some(dir)
+    }
+
+    /// Removes one file; returns the folder dir when something changed.
+    pub fn remove_file(&mut self, path: &Path) -> Option<PathBuf> {
+        let dir = discovery::dlt_dir_of(path)?;
+        let name = path.file_name()?.to_str()?.to_string();
+        let folder = self.folders.get_mut(&dir)?;
+        Arc::make_mut(folder).files.remove(&name)?;
+        Some(dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_marker_pin_and_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dlt = tmp.path().join("proj/.dlt");
+        std::fs::create_dir_all(&dlt).unwrap();
+        std::fs::write(dlt.join(".workspace"), "").unwrap();
+        std::fs::write(dlt.join("profile-name"), "  staging  \nsecond line").unwrap();
+        std::fs::write(dlt.join("config.toml"), "[runtime]\nlog_level = \"INFO\"\n").unwrap();
+        std::fs::write(dlt.join("prod.secrets.toml"), "x = 1\n").unwrap();
+        std::fs::write(dlt.join("notes.txt"), "").unwrap();
+        let snap = Snapshot::load(&[tmp.path().to_path_buf()], WalkLimits::default());
+        let folder = snap.folders.values().next().unwrap();
+        assert!(folder.is_workspace);
+        assert_eq!(folder.pinned_profile.as_deref(), Some("staging"));
+        assert_eq!(folder.files.keys().collect::<Vec<_>>(), ["config.toml", "prod.secrets.toml"]);
+        assert_eq!(folder.project_dir, tmp.path().join("proj"));
+    }
+}
