@@ -65,11 +65,25 @@ impl DltFolder {
     }
 }
 
+/// What dlt would see of the world outside the `.dlt` folders when it runs.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Environment variables of the process dlt would run in (the server's, or the CLI's).
+    pub env: BTreeMap<String, String>,
+    /// dlt's global settings dir (`/var/dlt`, `$XDG_DATA_HOME/dlt` or `~/.dlt`), if any.
+    pub global_dir: Option<PathBuf>,
+    /// A pipeline name that adds dlt's pipeline-prefixed lookup pass.
+    pub pipeline_name: Option<String>,
+}
+
 /// Everything the server knows, at one moment; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// Folders by their `.dlt` directory.
     pub folders: BTreeMap<PathBuf, Arc<DltFolder>>,
+    /// The global dir's TOML files, read like a `.dlt` folder.
+    pub global: Option<Arc<DltFolder>>,
+    pub context: Arc<Context>,
 }
 
 impl Snapshot {
