@@ -34,13 +34,20 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
         tracing::error!("{what} panicked: {msg}");
-        Error { code: tower_lsp::jsonrpc::ErrorCode::InternalError, message: format!("{what} failed: internal error").into(), data: None }
+        Error {
+            code: tower_lsp::jsonrpc::ErrorCode::InternalError,
+            message: format!("{what} failed: internal error").into(),
+            data: None,
+        }
     })
 }
 
 impl Backend {
     pub fn new(client: Client) -> Self {
-        Backend { client, state: Arc::new(State::default()) }
+        Backend {
+            client,
+            state: Arc::new(State::default()),
+        }
     }
 
     fn schedule(&self, dir: PathBuf) {
@@ -50,7 +57,12 @@ impl Backend {
     /// The analysed file behind a URI, when it is a `.dlt` file.
     fn file(&self, uri: &Url) -> Option<Arc<SourceFile>> {
         let path = convert::path(uri)?;
-        self.state.snapshot().file(&path).map(|(_, f)| f.clone())
+        if let Some((_, f)) = self.state.snapshot().file(&path) {
+            return Some(f.clone());
+        }
+        // Not indexed yet (a request can come before indexing reaches it): read it now.
+        (discovery::dlt_dir_of(&path).is_some() && path.extension()? == "toml" && path.is_file())
+            .then(|| Arc::new(SourceFile::load(&path)))
     }
 
     /// Applies a watched-file event; returns the folder to re-diagnose.
@@ -95,7 +107,9 @@ impl Backend {
             return dir;
         }
         let p = path.clone();
-        let file = tokio::task::spawn_blocking(move || SourceFile::load(&p)).await.ok()?;
+        let file = tokio::task::spawn_blocking(move || SourceFile::load(&p))
+            .await
+            .ok()?;
         self.state.update(|s| s.put_file(file))
     }
 }
@@ -109,12 +123,28 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|g| g.position_encodings.as_ref())
             .is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
-        let encoding = if offers_utf8 { PositionEncodingKind::UTF8 } else { PositionEncodingKind::UTF16 };
-        *self.state.encoding.write().unwrap_or_else(|e| e.into_inner()) = convert::encoding_of(&encoding);
-        *self.state.settings.write().unwrap_or_else(|e| e.into_inner()) =
+        let encoding = if offers_utf8 {
+            PositionEncodingKind::UTF8
+        } else {
+            PositionEncodingKind::UTF16
+        };
+        *self
+            .state
+            .encoding
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = convert::encoding_of(&encoding);
+        *self
+            .state
+            .settings
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) =
             Settings::from_json(params.initialization_options.as_ref());
         *self.state.caps.write().unwrap_or_else(|e| e.into_inner()) = ClientCaps {
-            work_done_progress: caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false),
+            work_done_progress: caps
+                .window
+                .as_ref()
+                .and_then(|w| w.work_done_progress)
+                .unwrap_or(false),
             watched_files_dynamic: caps
                 .workspace
                 .as_ref()
@@ -146,15 +176,20 @@ impl LanguageServer for Backend {
         *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
 
         Ok(InitializeResult {
-            server_info: Some(ServerInfo { name: "dlt-lsp".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            server_info: Some(ServerInfo {
+                name: "dlt-lsp".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
             capabilities: ServerCapabilities {
                 position_encoding: Some(encoding),
-                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
-                    open_close: Some(true),
-                    change: Some(TextDocumentSyncKind::INCREMENTAL),
-                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
-                    ..Default::default()
-                })),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                        ..Default::default()
+                    },
+                )),
                 document_symbol_provider: Some(OneOf::Left(true)),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 document_formatting_provider: Some(OneOf::Left(true)),
@@ -174,18 +209,27 @@ impl LanguageServer for Backend {
         if self.state.caps().watched_files_dynamic {
             let watchers = ["**/.dlt/**", "**/.dlt", "**/.gitignore"]
                 .into_iter()
-                .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.into()), kind: None })
+                .map(|g| FileSystemWatcher {
+                    glob_pattern: GlobPattern::String(g.into()),
+                    kind: None,
+                })
                 .collect();
             let registration = Registration {
                 id: "dlt-lsp-watched-files".into(),
                 method: "workspace/didChangeWatchedFiles".into(),
-                register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions { watchers }).ok(),
+                register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions {
+                    watchers,
+                })
+                .ok(),
             };
             if let Err(e) = self.client.register_capability(vec![registration]).await {
                 tracing::warn!("client refused file watching: {e}");
             }
         }
-        tokio::spawn(indexing::index_workspace(self.state.clone(), self.client.clone()));
+        tokio::spawn(indexing::index_workspace(
+            self.state.clone(),
+            self.client.clone(),
+        ));
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -193,23 +237,32 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        let Some(path) = convert::path(&params.text_document.uri) else { return };
+        let Some(path) = convert::path(&params.text_document.uri) else {
+            return;
+        };
         if discovery::dlt_dir_of(&path).is_none() {
             return; // not a .dlt file: nothing for this server
         }
         let doc = params.text_document;
-        self.state.documents.insert(path.clone(), Document::new(&doc.text, doc.version));
+        self.state
+            .documents
+            .insert(path.clone(), Document::new(&doc.text, doc.version));
         if let Some(dir) = self.state.put_document(&path) {
             self.schedule(dir);
         }
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        let Some(path) = convert::path(&params.text_document.uri) else { return };
+        let Some(path) = convert::path(&params.text_document.uri) else {
+            return;
+        };
         let enc = self.state.encoding();
         let applied = {
             let Some(mut doc) = self.state.documents.get_mut(&path) else {
-                tracing::warn!("didChange for a document that is not open: {}", params.text_document.uri);
+                tracing::warn!(
+                    "didChange for a document that is not open: {}",
+                    params.text_document.uri
+                );
                 return;
             };
             let r = catch_unwind(AssertUnwindSafe(|| {
@@ -221,7 +274,10 @@ impl LanguageServer for Backend {
             r.is_ok()
         };
         if !applied {
-            tracing::error!("could not apply an edit to {}; asking for a full resync is not possible, keeping text", path.display());
+            tracing::error!(
+                "could not apply an edit to {}; asking for a full resync is not possible, keeping text",
+                path.display()
+            );
         }
         if let Some(dir) = self.state.put_document(&path) {
             self.schedule(dir);
@@ -229,7 +285,9 @@ impl LanguageServer for Backend {
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        let Some(path) = convert::path(&params.text_document.uri) else { return };
+        let Some(path) = convert::path(&params.text_document.uri) else {
+            return;
+        };
         if self.state.documents.remove(&path).is_none() {
             return;
         }
@@ -251,7 +309,9 @@ impl LanguageServer for Backend {
         let mut dirs = Vec::new();
         let mut all = false;
         for event in &params.changes {
-            if convert::path(&event.uri).is_some_and(|p| p.file_name().is_some_and(|n| n == ".gitignore")) {
+            if convert::path(&event.uri)
+                .is_some_and(|p| p.file_name().is_some_and(|n| n == ".gitignore"))
+            {
                 all = true;
                 continue;
             }
@@ -270,8 +330,18 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
-        let added: Vec<PathBuf> = params.event.added.iter().filter_map(|f| convert::path(&f.uri)).collect();
-        let removed: Vec<PathBuf> = params.event.removed.iter().filter_map(|f| convert::path(&f.uri)).collect();
+        let added: Vec<PathBuf> = params
+            .event
+            .added
+            .iter()
+            .filter_map(|f| convert::path(&f.uri))
+            .collect();
+        let removed: Vec<PathBuf> = params
+            .event
+            .removed
+            .iter()
+            .filter_map(|f| convert::path(&f.uri))
+            .collect();
         {
             let mut roots = self.state.roots.write().unwrap_or_else(|e| e.into_inner());
             roots.retain(|r| !removed.contains(r));
@@ -293,41 +363,74 @@ impl LanguageServer for Backend {
             }
         }
         if !added.is_empty() {
-            tokio::spawn(indexing::index_workspace(self.state.clone(), self.client.clone()));
+            tokio::spawn(indexing::index_workspace(
+                self.state.clone(),
+                self.client.clone(),
+            ));
         }
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        *self.state.settings.write().unwrap_or_else(|e| e.into_inner()) = Settings::from_json(Some(&params.settings));
+        *self
+            .state
+            .settings
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Settings::from_json(Some(&params.settings));
     }
 
-    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
-        let Some(file) = self.file(&params.text_document.uri) else { return Ok(None) };
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        let Some(file) = self.file(&params.text_document.uri) else {
+            return Ok(None);
+        };
         let enc = self.state.encoding();
         let hierarchical = self.state.caps().hierarchical_symbols;
         let uri = params.text_document.uri;
         guarded("documentSymbol", || {
             let syms = symbols::document_symbols(&file.doc.root);
-            let nested: Vec<DocumentSymbol> = syms.iter().map(|s| convert::symbol(&file, s, enc)).collect();
-            Some(if hierarchical { DocumentSymbolResponse::Nested(nested) } else { flatten(&uri, &nested) })
+            let nested: Vec<DocumentSymbol> = syms
+                .iter()
+                .map(|s| convert::symbol(&file, s, enc))
+                .collect();
+            Some(if hierarchical {
+                DocumentSymbolResponse::Nested(nested)
+            } else {
+                flatten(&uri, &nested)
+            })
         })
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
-        let Some(file) = self.file(&params.text_document.uri) else { return Ok(None) };
-        guarded("foldingRange", || Some(folding::folding_ranges(&file).iter().map(convert::fold).collect()))
+        let Some(file) = self.file(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        guarded("foldingRange", || {
+            Some(
+                folding::folding_ranges(&file)
+                    .iter()
+                    .map(convert::fold)
+                    .collect(),
+            )
+        })
     }
 
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
-        let Some(file) = self.file(&params.text_document.uri) else { return Ok(None) };
+        let Some(file) = self.file(&params.text_document.uri) else {
+            return Ok(None);
+        };
         let enc = self.state.encoding();
         match guarded("formatting", || formatting::format_file(&file))? {
             formatting::Formatted::Unchanged => Ok(Some(Vec::new())),
-            formatting::Formatted::Edit { span, text } => {
-                Ok(Some(vec![TextEdit { range: convert::range(&file, span, enc), new_text: text }]))
-            }
+            formatting::Formatted::Edit { span, text } => Ok(Some(vec![TextEdit {
+                range: convert::range(&file, span, enc),
+                new_text: text,
+            }])),
             formatting::Formatted::Refused(reason) => {
-                self.client.show_message(MessageType::WARNING, format!("dlt-lsp: {reason}")).await;
+                self.client
+                    .show_message(MessageType::WARNING, format!("dlt-lsp: {reason}"))
+                    .await;
                 Ok(None)
             }
         }
@@ -336,21 +439,33 @@ impl LanguageServer for Backend {
 
 #[allow(deprecated)]
 fn flatten(uri: &Url, nested: &[DocumentSymbol]) -> DocumentSymbolResponse {
-    fn walk(uri: &Url, syms: &[DocumentSymbol], container: Option<&str>, out: &mut Vec<SymbolInformation>) {
+    fn walk(
+        uri: &Url,
+        syms: &[DocumentSymbol],
+        container: Option<&str>,
+        out: &mut Vec<SymbolInformation>,
+    ) {
         for s in syms {
             out.push(SymbolInformation {
                 name: s.name.clone(),
                 kind: s.kind,
                 tags: None,
                 deprecated: None,
-                location: Location { uri: uri.clone(), range: s.range },
+                location: Location {
+                    uri: uri.clone(),
+                    range: s.range,
+                },
                 container_name: container.map(str::to_string),
             });
-            walk(uri, s.children.as_deref().unwrap_or_default(), Some(&s.name), out);
+            walk(
+                uri,
+                s.children.as_deref().unwrap_or_default(),
+                Some(&s.name),
+                out,
+            );
         }
     }
     let mut out = Vec::new();
     walk(uri, nested, None, &mut out);
     DocumentSymbolResponse::Flat(out)
 }
-

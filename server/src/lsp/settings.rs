@@ -12,7 +12,9 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { diagnostics_debounce_ms: 15 }
+        Settings {
+            diagnostics_debounce_ms: 15,
+        }
     }
 }
 
@@ -20,7 +22,9 @@ impl Settings {
     /// Reads options as any client sends them: absent, `null`, `{}`, `[]` (Neovim's empty
     /// table), or an object, possibly nested under a `dlt` key.
     pub fn from_json(value: Option<&serde_json::Value>) -> Settings {
-        let Some(v) = value else { return Settings::default() };
+        let Some(v) = value else {
+            return Settings::default();
+        };
         let v = v.get("dlt").unwrap_or(v);
         match v {
             serde_json::Value::Object(_) => serde_json::from_value(v.clone()).unwrap_or_else(|e| {
@@ -39,7 +43,13 @@ mod tests {
 
     #[test]
     fn accepts_every_shape_editors_send() {
-        for v in [None, Some(json!(null)), Some(json!({})), Some(json!([])), Some(json!("x"))] {
+        for v in [
+            None,
+            Some(json!(null)),
+            Some(json!({})),
+            Some(json!([])),
+            Some(json!("x")),
+        ] {
             assert_eq!(Settings::from_json(v.as_ref()), Settings::default());
         }
         let s = Settings::from_json(Some(&json!({"dlt": {"diagnosticsDebounceMs": 0}})));
