@@ -31,6 +31,7 @@ pub fn file_diagnostics(
         return out;
     }
     toml_errors(file, &mut out);
+    super::workspace_rules::organization_id_conflicts(_folder, file, &mut out);
     out.sort_by_key(|d| d.span);
     out
 }

@@ -3,4 +3,6 @@
 pub mod diagnostics;
 pub mod folding;
 pub mod formatting;
+pub mod hub_actions;
 pub mod symbols;
+pub mod workspace_rules;

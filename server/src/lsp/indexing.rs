@@ -71,6 +71,20 @@ pub struct Reporter {
 
 impl Reporter {
     pub async fn begin(state: &State, client: &Client, title: &str) -> Reporter {
+        Self::start(state, client, title, false).await
+    }
+
+    /// A progress the user can cancel (`window/workDoneProgress/cancel`).
+    pub async fn begin_cancellable(state: &State, client: &Client, title: &str) -> Reporter {
+        Self::start(state, client, title, true).await
+    }
+
+    /// The token, when the client shows progress.
+    pub fn token(&self) -> Option<&NumberOrString> {
+        self.token.as_ref()
+    }
+
+    async fn start(state: &State, client: &Client, title: &str, cancellable: bool) -> Reporter {
         if !state.caps().work_done_progress {
             return Reporter { token: None };
         }
@@ -92,7 +106,7 @@ impl Reporter {
             client,
             WorkDoneProgress::Begin(WorkDoneProgressBegin {
                 title: title.into(),
-                cancellable: Some(false),
+                cancellable: Some(cancellable),
                 message: None,
                 percentage: Some(0),
             }),
@@ -109,6 +123,20 @@ impl Reporter {
                 cancellable: Some(false),
                 message: Some(message),
                 percentage,
+            }),
+        )
+        .await;
+    }
+
+    /// A report with a message and no percentage.
+    pub async fn report_message(&self, client: &Client, message: String) {
+        let message: String = message.chars().take(200).collect();
+        self.send(
+            client,
+            WorkDoneProgress::Report(WorkDoneProgressReport {
+                cancellable: None,
+                message: Some(message),
+                percentage: None,
             }),
         )
         .await;

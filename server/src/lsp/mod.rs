@@ -5,6 +5,7 @@ pub mod documents;
 mod exit;
 mod indexing;
 mod publish;
+mod runner;
 mod server;
 pub mod settings;
 mod state;
@@ -29,7 +30,9 @@ pub fn run_stdio() -> ExitCode {
     };
     let watch = exit::ExitWatch::default();
     let clean = runtime.block_on(async {
-        let (service, socket) = tower_lsp::LspService::new(Backend::new);
+        let (service, socket) = tower_lsp::LspService::build(Backend::new)
+            .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
+            .finish();
         let service = watch.wrap(service);
         let serve =
             tower_lsp::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service);

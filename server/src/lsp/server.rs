@@ -12,10 +12,13 @@ use super::convert;
 use super::documents::Document;
 use super::indexing;
 use super::publish;
+use super::runner::{self, Runs};
 use super::settings::Settings;
 use super::state::{ClientCaps, State};
+use crate::features::hub_actions::{self, HubAction};
 use crate::features::{folding, formatting, symbols};
 use crate::model::discovery;
+use crate::model::dlthub::HubCommand;
 use crate::model::source::SourceFile;
 use crate::model::workspace::{DltFolder, PIN_FILE, WORKSPACE_MARKER};
 
@@ -23,6 +26,30 @@ use crate::model::workspace::{DltFolder, PIN_FILE, WORKSPACE_MARKER};
 pub struct Backend {
     client: Client,
     state: Arc<State>,
+    runs: Arc<Runs>,
+}
+
+/// Commands the server executes (`workspace/executeCommand`), with their dlthub command.
+pub const HUB_COMMANDS: &[(&str, HubCommand)] = &[
+    ("dlt.connect", HubCommand::Connect),
+    ("dlt.sync", HubCommand::Sync),
+    ("dlt.showProfile", HubCommand::ProfileInfo),
+];
+
+fn command_id(c: HubCommand) -> &'static str {
+    HUB_COMMANDS
+        .iter()
+        .find(|(_, h)| *h == c)
+        .map(|(id, _)| *id)
+        .unwrap_or("dlt.connect")
+}
+
+fn hub_command(a: &HubAction) -> Command {
+    Command {
+        title: a.title.clone(),
+        command: command_id(a.command).into(),
+        arguments: Some(vec![serde_json::json!({ "dltDir": a.dlt_dir })]),
+    }
 }
 
 /// Runs a pure feature call, turning a panic into an error response.
@@ -43,10 +70,32 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
 }
 
 impl Backend {
+    /// `window/workDoneProgress/cancel`: stops the dlthub run that owns the progress.
+    pub async fn cancel_progress(&self, params: WorkDoneProgressCancelParams) {
+        if !self.runs.cancel(&params.token) {
+            tracing::debug!("cancel for an unknown progress token");
+        }
+    }
+
+    /// The `.dlt` folder an executeCommand argument names: `{dltDir}`, `{uri}` or a URI string.
+    fn command_folder(&self, args: &[serde_json::Value]) -> Option<PathBuf> {
+        let arg = args.first()?;
+        if let Some(dir) = arg.get("dltDir").and_then(|d| d.as_str()) {
+            return Some(PathBuf::from(dir));
+        }
+        let uri = arg
+            .get("uri")
+            .and_then(|u| u.as_str())
+            .or_else(|| arg.as_str())?;
+        let path = convert::path(&Url::parse(uri).ok()?)?;
+        discovery::dlt_dir_of(&path).or_else(|| Some(path.join(discovery::DOT_DLT)))
+    }
+
     pub fn new(client: Client) -> Self {
         Backend {
             client,
             state: Arc::new(State::default()),
+            runs: Arc::new(Runs::default()),
         }
     }
 
@@ -193,6 +242,23 @@ impl LanguageServer for Backend {
                 document_symbol_provider: Some(OneOf::Left(true)),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 document_formatting_provider: Some(OneOf::Left(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![
+                            CodeActionKind::QUICKFIX,
+                            CodeActionKind::SOURCE,
+                        ]),
+                        work_done_progress_options: Default::default(),
+                        resolve_provider: None,
+                    },
+                )),
+                code_lens_provider: Some(CodeLensOptions {
+                    resolve_provider: None,
+                }),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: HUB_COMMANDS.iter().map(|(id, _)| id.to_string()).collect(),
+                    work_done_progress_options: Default::default(),
+                }),
                 workspace: Some(WorkspaceServerCapabilities {
                     workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                         supported: Some(true),
@@ -416,6 +482,62 @@ impl LanguageServer for Backend {
         })
     }
 
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let actions = self.hub_code_actions(&params).await;
+        Ok((!actions.is_empty()).then_some(actions))
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let Some(file) = self.file(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some(anchor) = hub_actions::lens_anchor(&file) else {
+            return Ok(None);
+        };
+        let range = convert::range(&file, anchor, self.state.encoding());
+        let lenses: Vec<CodeLens> = self
+            .hub_actions_for(&params.text_document.uri)
+            .iter()
+            .filter(|a| a.disabled.is_none())
+            .map(|a| CodeLens {
+                range,
+                command: Some(hub_command(a)),
+                data: None,
+            })
+            .collect();
+        Ok(Some(lenses))
+    }
+
+    async fn execute_command(
+        &self,
+        params: ExecuteCommandParams,
+    ) -> Result<Option<serde_json::Value>> {
+        let Some(&(_, command)) = HUB_COMMANDS.iter().find(|(id, _)| *id == params.command) else {
+            return Err(Error::invalid_params(format!(
+                "unknown command {}",
+                params.command
+            )));
+        };
+        let Some(dir) = self.command_folder(&params.arguments) else {
+            return Err(Error::invalid_params(
+                "expected an argument {\"dltDir\": ...} or a file URI",
+            ));
+        };
+        match runner::run(&self.state, &self.runs, &self.client, command, &dir).await {
+            Ok(outcome) => Ok(serde_json::to_value(outcome).ok()),
+            Err(message) => {
+                self.client
+                    .show_message(MessageType::ERROR, format!("dlt-lsp: {message}"))
+                    .await;
+                Err(Error {
+                    code: tower_lsp::jsonrpc::ErrorCode::ServerError(-32803),
+                    message: message.into(),
+                    data: None,
+                })
+            }
+        }
+    }
+
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
         let Some(file) = self.file(&params.text_document.uri) else {
             return Ok(None);
@@ -434,6 +556,59 @@ impl LanguageServer for Backend {
                 Ok(None)
             }
         }
+    }
+}
+
+/// Code actions and lenses for the dlthub commands.
+impl Backend {
+    fn hub_actions_for(&self, uri: &Url) -> Vec<HubAction> {
+        let Some(path) = convert::path(uri) else {
+            return Vec::new();
+        };
+        let snapshot = self.state.snapshot();
+        let Some((folder, file)) = snapshot.file(&path) else {
+            return Vec::new();
+        };
+        guarded("hub actions", || {
+            hub_actions::hub_actions(&snapshot, folder, file)
+        })
+        .unwrap_or_default()
+    }
+
+    pub(crate) async fn hub_code_actions(
+        &self,
+        params: &CodeActionParams,
+    ) -> Vec<CodeActionOrCommand> {
+        let wanted = |kind: &CodeActionKind| {
+            params
+                .context
+                .only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|o| kind.as_str().starts_with(o.as_str())))
+        };
+        self.hub_actions_for(&params.text_document.uri)
+            .iter()
+            .map(|a| {
+                let kind = CodeActionKind::from(format!(
+                    "source.dlt.{}",
+                    command_id(a.command).trim_start_matches("dlt.")
+                ));
+                (kind, a)
+            })
+            .filter(|(kind, _)| wanted(kind))
+            .map(|(kind, a)| {
+                CodeActionOrCommand::CodeAction(CodeAction {
+                    title: a.title.clone(),
+                    kind: Some(kind),
+                    command: Some(hub_command(a)),
+                    disabled: a
+                        .disabled
+                        .clone()
+                        .map(|reason| CodeActionDisabled { reason }),
+                    ..Default::default()
+                })
+            })
+            .collect()
     }
 }
 

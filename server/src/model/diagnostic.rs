@@ -48,6 +48,7 @@ codes! {
     FILE_TOO_LARGE = "file-too-large": "The file is larger than the analysis limit (8 MiB) and was not analysed.";
     FILE_ENCODING = "file-encoding": "The file is not UTF-8; dlt cannot read it.";
     FILE_UNREADABLE = "file-unreadable": "The file could not be read.";
+    ORGANIZATION_ID_CONFLICT = "organization-id-conflict": "runtime.organization_id differs between files; dlthub writes it once and refuses another.";
 }
 
 /// The README's table of diagnostic codes, generated from [`ALL_CODES`] so it cannot drift.

@@ -2,6 +2,7 @@
 
 pub mod diagnostic;
 pub mod discovery;
+pub mod dlthub;
 pub mod files;
 pub mod source;
 pub mod text;
