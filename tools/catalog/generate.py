@@ -434,6 +434,9 @@ class Introspector:
                 "plain_string": accepted["plain"] and accepted["path"],
             }
         accepted = self.probe(cls, "scheme")
+        if all(accepted.values()):
+            # Takes any string without complaint (lancedb ignores what it cannot use).
+            return {"form": "string", "schemes": [], "plain_string": True}
         if accepted["gcp_service_account_json"]:
             return {"form": "json", "schemes": [], "plain_string": False}
         if any(accepted.values()):
