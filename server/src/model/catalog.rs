@@ -286,6 +286,40 @@ impl Catalog {
         self.sections.get(name)
     }
 
+    /// The section a TOML key path falls in, and the path left under it: `["normalize",
+    /// "data_writer", "buffer_max_items"]` is `data_writer` with `["buffer_max_items"]`. The longest
+    /// table of [`Section::tables`] wins; `<pipeline_name>` matches any one key. Only sections read in
+    /// the given mode are considered, so `[runtime]` is the workspace spec in a workspace.
+    pub fn section_for_path<'p>(
+        &self,
+        path: &'p [&'p str],
+        workspace: bool,
+    ) -> Option<(&Section, &'p [&'p str])> {
+        let mut best: Option<(&Section, usize)> = None;
+        for section in self.sections.values() {
+            let applies = match section.mode {
+                SectionMode::Both => true,
+                SectionMode::Classic => !workspace,
+                SectionMode::Workspace => workspace,
+            };
+            if !applies {
+                continue;
+            }
+            for table in &section.tables {
+                let pattern: Vec<&str> = table.split('.').collect();
+                let matches = pattern.len() <= path.len()
+                    && pattern
+                        .iter()
+                        .zip(path)
+                        .all(|(p, k)| p == k || (p.starts_with('<') && p.ends_with('>')));
+                if matches && best.is_none_or(|(_, len)| pattern.len() > len) {
+                    best = Some((section, pattern.len()));
+                }
+            }
+        }
+        best.map(|(section, len)| (section, &path[len..]))
+    }
+
     /// The `[runtime]` spec: the workspace one (with `api_key`, `workspace_id`…) or the plain one.
     pub fn runtime(&self, workspace: bool) -> Option<&Section> {
         self.section(if workspace {
@@ -429,6 +463,25 @@ impl Field {
                 .filter(|s| s.when.contains(&wanted))
                 .collect(),
         )
+    }
+
+    /// Whether a file must give this field a value for dlt to resolve it. Unlike [`Field::required`]
+    /// (dlt's static rule), an embedded spec counts only when every variant has such a field:
+    /// dlt builds embedded specs from their defaults, and a union takes the first variant that
+    /// resolves (duckdb credentials need nothing, postgres credentials need a password). Fields
+    /// of [`Spec::ambient_default`] specs may still come from the machine's default credentials.
+    pub fn needs_value(&self) -> bool {
+        self.required
+            && (self.variants.is_empty()
+                || self
+                    .variants
+                    .iter()
+                    .all(|s| s.fields.iter().any(Field::needs_value)))
+    }
+
+    /// dlt-internal fields (`_schema_storage_config`…) that dlt fills itself; completion skips them.
+    pub fn is_internal(&self) -> bool {
+        self.name.starts_with('_')
     }
 
     /// The literal values rendered as TOML would show them (`"dir"`, `1`), for messages and completion.
@@ -1133,6 +1186,98 @@ mod tests {
         for (value, scheme) in cases {
             assert_eq!(url_scheme(value), scheme, "{value}");
         }
+    }
+
+    #[test]
+    fn key_paths_find_their_section() {
+        let c = catalog();
+        let cases: [(&str, bool, Option<(&str, &str)>); 10] = [
+            ("runtime.log_level", false, Some(("runtime", "log_level"))),
+            (
+                "runtime.api_key",
+                true,
+                Some(("runtime (workspace)", "api_key")),
+            ),
+            (
+                "workspace.runtime.api_key",
+                true,
+                Some(("runtime (workspace)", "api_key")),
+            ),
+            ("workspace.runtime.api_key", false, None),
+            (
+                "workspace.settings.name",
+                true,
+                Some(("workspace.settings", "name")),
+            ),
+            (
+                "pipelines.my_pipe.dataset_name",
+                false,
+                Some(("pipelines.<pipeline_name>", "dataset_name")),
+            ),
+            ("normalize.workers", true, Some(("normalize", "workers"))),
+            (
+                "normalize.data_writer.buffer_max_items",
+                false,
+                Some(("data_writer", "buffer_max_items")),
+            ),
+            (
+                "load.raise_on_failed_jobs",
+                false,
+                Some(("load", "raise_on_failed_jobs")),
+            ),
+            ("sources.my_source.api_key", true, None),
+        ];
+        let mut wrong = Vec::new();
+        for (key, workspace, want) in cases {
+            let path: Vec<&str> = key.split('.').collect();
+            let got = c
+                .section_for_path(&path, workspace)
+                .map(|(s, rest)| (s.name.as_str(), rest.join(".")));
+            let want = want.map(|(s, rest)| (s, rest.to_string()));
+            if got != want {
+                wrong.push(format!(
+                    "{key} (workspace={workspace}): got {got:?}, want {want:?}"
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+        // Every key the cases land on exists in its spec.
+        let runtime = c.runtime(true).unwrap();
+        assert!(runtime.field("api_key").is_some() && runtime.field("log_level").is_some());
+        assert!(c
+            .section("load")
+            .unwrap()
+            .field("raise_on_failed_jobs")
+            .is_some());
+        assert!(c
+            .section("data_writer")
+            .unwrap()
+            .field("buffer_max_items")
+            .is_some());
+    }
+
+    #[test]
+    fn needs_value_looks_into_embedded_specs() {
+        let needs = |d: &str, path: &str| field(dest(d), path).needs_value();
+        assert!(needs("postgres", "credentials"));
+        assert!(needs("postgres", "credentials.password"));
+        assert!(!needs("postgres", "credentials.port"));
+        // dlt's static rule calls these required; their specs resolve from defaults alone.
+        assert!(field(dest("duckdb"), "credentials").required);
+        assert!(!needs("duckdb", "credentials"));
+        assert!(field(dest("lance"), "capabilities").required);
+        assert!(!needs("lance", "capabilities"));
+        assert!(
+            needs("bigquery", "credentials"),
+            "both GCP variants need a project_id"
+        );
+        assert!(needs("filesystem", "bucket_url"));
+        let normalize = catalog().section("normalize").unwrap();
+        assert!(normalize
+            .field("_schema_storage_config")
+            .unwrap()
+            .is_internal());
+        assert!(!normalize.field("workers").unwrap().is_internal());
     }
 
     const FIXTURE: &str = r#"{
