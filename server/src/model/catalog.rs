@@ -1191,7 +1191,9 @@ mod tests {
     #[test]
     fn key_paths_find_their_section() {
         let c = catalog();
-        let cases: [(&str, bool, Option<(&str, &str)>); 10] = [
+        // (key path, workspace mode, expected (section, rest of the path))
+        type Case = (&'static str, bool, Option<(&'static str, &'static str)>);
+        let cases: [Case; 10] = [
             ("runtime.log_level", false, Some(("runtime", "log_level"))),
             (
                 "runtime.api_key",
