@@ -158,8 +158,23 @@ def run_in_venv(output: Path, python: str | None) -> None:
 
 
 def introspect_with(python: str, output: Path) -> None:
-    # The child may print dlt warnings; only its last stdout line is the JSON file path it wrote.
-    subprocess.run([python, __file__, "--introspect", "--output", str(output)], check=True)
+    # Introspection must not depend on the machine: run in an empty directory (no `.dlt/` to read),
+    # with a home of its own (no global `~/.dlt`) and none of the caller's dlt environment variables.
+    with tempfile.TemporaryDirectory(prefix="dlt-catalog-run-") as scratch:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": scratch,
+            "LANG": "C.UTF-8",
+            "RUNTIME__LOG_LEVEL": "ERROR",
+            "RUNTIME__DLTHUB_TELEMETRY": "false",
+        }
+        script = str(Path(__file__).resolve())
+        subprocess.run(
+            [python, script, "--introspect", "--output", str(output.resolve())],
+            check=True,
+            cwd=scratch,
+            env=env,
+        )
 
 
 # --------------------------------------------------------------------------------------------
