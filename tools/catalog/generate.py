@@ -266,19 +266,20 @@ class Introspector:
     # ---- destinations
 
     def factory_spec(self, factory):
+        from dlt.destinations.impl.destination.configuration import (
+            CustomDestinationClientConfiguration,
+        )
+        from dlt.destinations.impl.destination.factory import destination as custom_sink
+
+        if issubclass(factory, custom_sink):
+            # The custom sink synthesizes its spec from the user's callable; without one it invents
+            # a dummy. Its base spec is what every sink shares.
+            return CustomDestinationClientConfiguration
         spec = factory.__dict__.get("spec")
         if isinstance(spec, type):
             return spec
-        try:
-            return factory().spec
-        except Exception:
-            # The custom sink (`destination`) synthesizes its spec from a callable it needs first;
-            # its base spec is what a TOML file can configure without that callable.
-            from dlt.destinations.impl.destination.configuration import (
-                CustomDestinationClientConfiguration,
-            )
-
-            return CustomDestinationClientConfiguration
+        # A `spec` property (filesystem, ducklake): ask a default instance.
+        return factory().spec
 
     def destination(self, package, name, factory, spec, variant_of):
         fields = self.fields(spec, [])
@@ -294,6 +295,10 @@ class Introspector:
         }
         if variant_of:
             record["variant_of"] = variant_of
+        if spec.__qualname__ == "CustomDestinationClientConfiguration":
+            # dlt builds the real spec from the sink function's signature
+            # (dlt/destinations/impl/destination/factory.py), so any other key may be an argument.
+            record["extensible"] = True
         record["fields"] = fields
         return record
 

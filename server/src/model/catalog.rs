@@ -46,6 +46,10 @@ pub struct Destination {
     /// Set when this entry is another spec of an existing destination type, picked by a value.
     #[serde(default)]
     pub variant_of: Option<VariantOf>,
+    /// Keys beyond `fields` are valid too: the custom sink `destination` builds its real spec from
+    /// the user's function signature, so only that code knows them.
+    #[serde(default)]
+    pub extensible: bool,
     /// The spec's fields in declaration order, `credentials` among them.
     pub fields: Vec<Field>,
 }
@@ -768,6 +772,17 @@ mod tests {
             .config_field("hf_dataset_card")
             .is_some());
         assert!(dest("filesystem").config_field("hf_dataset_card").is_none());
+    }
+
+    #[test]
+    fn only_the_custom_sink_takes_keys_outside_its_spec() {
+        let extensible: Vec<&str> = catalog()
+            .destinations
+            .values()
+            .filter(|d| d.extensible)
+            .map(|d| d.name.as_str())
+            .collect();
+        assert_eq!(extensible, ["destination"]);
     }
 
     #[test]
