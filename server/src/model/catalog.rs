@@ -240,7 +240,8 @@ impl Catalog {
         self.destinations.get(name)
     }
 
-    /// The names a `destination_type` value may take, sorted (spec variants like `filesystem[hf]` excluded).
+    /// The names a `destination_type` value may take, sorted; spec variants such as
+    /// `filesystem[hf]` are not among them.
     pub fn destination_types(&self) -> impl Iterator<Item = &str> {
         self.destinations
             .values()
@@ -250,6 +251,8 @@ impl Catalog {
 
     /// The destination a `destination_type` value names, as dlt resolves it: a bare type name, or a
     /// module path `dlt.destinations.<type>` / `dlthub.destinations.<type>` / `destinations.<type>`.
+    /// Any other dotted value is a module path dlt imports from user code: `None` here, yet not
+    /// necessarily wrong.
     pub fn resolve_destination_type(&self, value: &str) -> Option<&Destination> {
         let name = match value.rsplit_once('.') {
             None => value,
@@ -655,13 +658,13 @@ mod tests {
                 } else {
                     format!(" = {}", f.default)
                 };
-                let _ = writeln!(
-                    out,
+                let line = format!(
                     "{pad}{}: {:?}{values}{default} {}",
                     f.name,
                     f.ty,
                     flags.join(" ")
                 );
+                let _ = writeln!(out, "{}", line.trim_end());
                 if let Some(sel) = &f.selector {
                     let _ = writeln!(out, "{pad}  (selected by {} {:?})", sel.key, sel.by);
                 }
@@ -802,11 +805,11 @@ mod tests {
                     password: String required secret
                     username: String required
                     host: String required
-                    port: Integer = 5432 
-                    query: Table 
-                    connect_timeout: Integer = 15 
-                    client_encoding: String 
-                    session_timezone: String 
+                    port: Integer = 5432
+                    query: Table
+                    connect_timeout: Integer = 15
+                    client_encoding: String
+                    session_timezone: String
             "#]],
         );
     }
@@ -910,14 +913,14 @@ mod tests {
                     auth_uri: String = "https://accounts.google.com/o/oauth2/auth" not-resolved
                     project_id: String required
                     private_key: String required secret
-                    private_key_id: String 
+                    private_key_id: String
                     client_email: String required
                     type: String = "service_account" not-resolved
                   <GcpOAuthCredentials>
                     client_id: String required
                     client_secret: String required secret
                     refresh_token: String required secret
-                    scopes: List 
+                    scopes: List
                     token: String secret
                     token_uri: String = "https://oauth2.googleapis.com/token" not-resolved
                     auth_uri: String = "https://accounts.google.com/o/oauth2/auth" not-resolved
