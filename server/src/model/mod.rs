@@ -1,5 +1,6 @@
 //! dlt semantics: files, their roles, parses and the analysed workspace. No protocol types.
 
+pub mod catalog;
 pub mod diagnostic;
 pub mod discovery;
 pub mod dlthub;
