@@ -112,7 +112,7 @@ pub fn error_line(stderr: &str, stdout: &str) -> Option<String> {
     lines()
         .find(is_error)
         .or_else(|| stderr.lines().map(str::trim).rfind(|l| !l.is_empty()))
-        .or_else(|| lines().last())
+        .or_else(|| lines().next_back())
         .map(|l| l.chars().take(400).collect())
 }
 
