@@ -1,6 +1,7 @@
 //! dlt semantics: files, their roles, parses and the analysed workspace. No protocol types.
 
 pub mod catalog;
+pub mod cursor;
 pub mod diagnostic;
 pub mod discovery;
 pub mod dlthub;
