@@ -11,6 +11,13 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{json, Value};
 
+/// Path of a file under `tests/fixtures/`.
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
 /// How long to wait for anything before failing a test.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -190,6 +197,12 @@ impl Server {
     /// Sends a request and returns its result, or the error object as `Err`.
     /// A `Null` params is left out, as clients do for `shutdown`.
     pub fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        let id = self.send_request(method, params);
+        self.response(id, method)
+    }
+
+    /// Sends a request without waiting; returns its id for [`Server::response`].
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         let mut msg = json!({ "jsonrpc": "2.0", "id": id, "method": method });
@@ -197,6 +210,22 @@ impl Server {
             msg["params"] = params;
         }
         self.send(&msg);
+        id
+    }
+
+    /// Waits for the response to request `id`.
+    pub fn response(&mut self, id: i64, method: &str) -> Result<Value, Value> {
+        if let Some(i) = self
+            .inbox
+            .iter()
+            .position(|m| m.get("method").is_none() && m["id"] == json!(id))
+        {
+            let msg = self.inbox.remove(i).unwrap();
+            return match msg.get("error") {
+                Some(e) => Err(e.clone()),
+                None => Ok(msg["result"].clone()),
+            };
+        }
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let msg = self
