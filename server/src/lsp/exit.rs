@@ -1,12 +1,15 @@
-//! Ends the process as soon as the client sends `exit`, with the exit code LSP prescribes.
+//! The service wrapper around every message: a panic in any handler becomes an error response
+//! (or a log line for a notification) instead of ending the server, and the process ends as
+//! soon as the client sends `exit`, with the exit code LSP prescribes.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use futures::future::{BoxFuture, FutureExt};
 use tokio::sync::Notify;
 use tower::Service;
-use tower_lsp::jsonrpc::Request;
+use tower_lsp::jsonrpc::{Error, ErrorCode, Request, Response};
 
 /// Watches the message stream for `shutdown` and `exit`.
 #[derive(Clone, Default)]
@@ -44,10 +47,15 @@ pub struct Watched<S> {
     watch: ExitWatch,
 }
 
-impl<S: Service<Request>> Service<Request> for Watched<S> {
-    type Response = S::Response;
+impl<S> Service<Request> for Watched<S>
+where
+    S: Service<Request, Response = Option<Response>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Option<Response>;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = BoxFuture<'static, Result<Option<Response>, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -59,6 +67,32 @@ impl<S: Service<Request>> Service<Request> for Watched<S> {
             "exit" => self.watch.exit.notify_one(),
             _ => {}
         }
-        self.inner.call(req)
+        let id = req.id().cloned();
+        let method = req.method().to_string();
+        std::panic::AssertUnwindSafe(self.inner.call(req))
+            .catch_unwind()
+            .map(move |outcome| match outcome {
+                Ok(result) => result,
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!("handler for {method} panicked: {what}");
+                    Ok(id.map(|id| {
+                        let error = Error {
+                            code: ErrorCode::InternalError,
+                            message: format!(
+                                "internal error while handling {method}; the server keeps running"
+                            )
+                            .into(),
+                            data: None,
+                        };
+                        Response::from_parts(id, Err(error))
+                    }))
+                }
+            })
+            .boxed()
     }
 }

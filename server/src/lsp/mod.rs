@@ -30,9 +30,11 @@ pub fn run_stdio() -> ExitCode {
     };
     let watch = exit::ExitWatch::default();
     let clean = runtime.block_on(async {
-        let (service, socket) = tower_lsp::LspService::build(Backend::new)
-            .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
-            .finish();
+        let builder = tower_lsp::LspService::build(Backend::new)
+            .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress);
+        #[cfg(debug_assertions)]
+        let builder = builder.custom_method("dlt/debugPanic", Backend::debug_panic);
+        let (service, socket) = builder.finish();
         let service = watch.wrap(service);
         let serve =
             tower_lsp::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service);

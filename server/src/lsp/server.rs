@@ -77,6 +77,13 @@ impl Backend {
         }
     }
 
+    /// `dlt/debugPanic` (debug builds only): panics, to prove a panicking handler does not end
+    /// the server.
+    #[cfg(debug_assertions)]
+    pub async fn debug_panic(&self, _: serde_json::Value) -> Result<()> {
+        panic!("dlt/debugPanic was requested");
+    }
+
     /// The `.dlt` folder an executeCommand argument names: `{dltDir}`, `{uri}` or a URI string.
     fn command_folder(&self, args: &[serde_json::Value]) -> Option<PathBuf> {
         let arg = args.first()?;
