@@ -4,6 +4,7 @@ pub mod diagnostic;
 pub mod discovery;
 pub mod files;
 pub mod git;
+pub mod secrets;
 pub mod source;
 pub mod text;
 pub mod toml;
