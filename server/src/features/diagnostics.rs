@@ -17,13 +17,14 @@ pub fn folder_diagnostics(snapshot: &Snapshot, folder: &DltFolder) -> Vec<(Arc<S
 }
 
 /// Findings of one file, sorted by position.
-pub fn file_diagnostics(_snapshot: &Snapshot, _folder: &DltFolder, file: &SourceFile) -> Vec<Diagnostic> {
+pub fn file_diagnostics(snapshot: &Snapshot, folder: &DltFolder, file: &SourceFile) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     if let Some(err) = &file.load_error {
         out.push(load_error(err));
         return out;
     }
     toml_errors(file, &mut out);
+    out.extend(super::secrets::secret_diagnostics(snapshot, folder, file));
     out.sort_by_key(|d| d.span);
     out
 }

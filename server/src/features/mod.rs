@@ -1,6 +1,8 @@
 //! Editor features, each a pure function of a snapshot (and a position), returning plain data.
 
 pub mod diagnostics;
+pub mod edits;
 pub mod folding;
 pub mod formatting;
+pub mod secrets;
 pub mod symbols;

@@ -48,6 +48,11 @@ codes! {
     FILE_TOO_LARGE = "file-too-large": "The file is larger than the analysis limit (8 MiB) and was not analysed.";
     FILE_ENCODING = "file-encoding": "The file is not UTF-8; dlt cannot read it.";
     FILE_UNREADABLE = "file-unreadable": "The file could not be read.";
+    SECRET_IN_CONFIG = "secret-in-config": "A value dlt types as secret is in a config file; dlt raises ValueNotSecretException at run time.";
+    CREDENTIALS_IN_CONFIG = "credentials-in-config": "A credentials table is in a config file; dlt reads whole credentials as a secret and raises ValueNotSecretException.";
+    SECRET_COMMITTED = "secret-committed": "A secret is in a file that git would commit.";
+    SECRETS_FILE_NOT_IGNORED = "secrets-file-not-ignored": "A secrets file is not covered by the repository's ignore rules.";
+    SECRETS_FILE_TRACKED = "secrets-file-tracked": "A secrets file is tracked by git or committed in HEAD; untrack it and rotate the credentials.";
 }
 
 /// A related location, e.g. the first definition of a duplicate key.
