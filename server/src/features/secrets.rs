@@ -793,3 +793,45 @@ mod tests {
         .assert_eq(&fixes.edits[1].changes[0].result());
     }
 }
+
+#[cfg(test)]
+mod refresh_tests {
+    use super::*;
+    use crate::model::discovery::WalkLimits;
+    use crate::test_support::{git, git_fixture};
+
+    fn codes(snap: &Snapshot) -> Vec<&'static str> {
+        let folder = snap.folders.values().next().unwrap();
+        let file = folder.file("secrets.toml").unwrap();
+        secret_diagnostics(snap, folder, file).iter().map(|d| d.code.id).collect()
+    }
+
+    #[test]
+    fn gitignore_exclude_and_index_changes_re_evaluate_without_a_restart() {
+        let dir = git_fixture("//- .dlt/secrets.toml\npassword = \"real-password\"\n");
+        let mut snap = Snapshot::load(&[dir.clone()], WalkLimits::default());
+        assert_eq!(codes(&snap), ["secrets-file-not-ignored", "secret-committed"]);
+        assert!(snap.refresh_git(false).is_empty(), "nothing changed yet");
+
+        std::fs::write(dir.join(".git/info/exclude"), "secrets.toml\n").unwrap();
+        assert_eq!(snap.refresh_git(false).len(), 1);
+        assert!(codes(&snap).is_empty());
+
+        git(&dir, &["add", "-f", ".dlt/secrets.toml"]);
+        assert_eq!(snap.refresh_git(false).len(), 1);
+        assert_eq!(codes(&snap), ["secrets-file-tracked", "secret-committed"]);
+
+        git(&dir, &["rm", "-q", "--cached", ".dlt/secrets.toml"]);
+        std::fs::write(dir.join(".git/info/exclude"), "").unwrap();
+        std::fs::write(dir.join(".gitignore"), "*.toml\n!secrets.toml\n").unwrap();
+        assert_eq!(snap.refresh_git(false).len(), 1);
+        let folder = snap.folders.values().next().unwrap();
+        let file = folder.file("secrets.toml").unwrap();
+        let not_ignored = &secret_diagnostics(&snap, folder, file)[0];
+        assert!(
+            not_ignored.message.contains("`!secrets.toml` at .gitignore:2 re-includes it"),
+            "{}",
+            not_ignored.message
+        );
+    }
+}

@@ -442,10 +442,34 @@ const NON_SECRET_KEYS: &[&str] = &[
     "max_tokens",
     "secret_name",
     "credentials_type",
+    // dlt's telemetry key, public by design.
+    "dlthub_telemetry_segment_write_key",
 ];
 /// Suffixes of keys that hold a reference to a secret, not the secret.
-const NON_SECRET_SUFFIXES: &[&str] =
-    &["_key_id", "_id", "_path", "_file", "_url", "_uri", "_endpoint", "_name", "_type", "_env", "_expiry", "_ttl"];
+const NON_SECRET_SUFFIXES: &[&str] = &[
+    "_key_id",
+    "_id",
+    "_path",
+    "_file",
+    "_url",
+    "_uri",
+    "_endpoint",
+    "_name",
+    "_type",
+    "_env",
+    "_expiry",
+    "_ttl",
+    // dlt's settings about secrets rather than secrets: `secret_name_prefix`,
+    // `azure_sas_token_permissions`, `aws_sts_token_expiration_hours`, `enable_aws_secrets`.
+    "_prefix",
+    "_permissions",
+    "_hours",
+    "_seconds",
+    "_minutes",
+    "_days",
+    "_format",
+    "_secrets",
+];
 
 /// Whether a key is named like a secret (`password`, `api_key`, `*_secret*` …), minus dlt's
 /// non-secret words (`primary_key`, `*_key_id`, `*_path` …).
@@ -711,6 +735,11 @@ mod tests {
         assert!(!is_secret_key_name("aws_access_key_id"));
         assert!(is_secret_key_name("azure_storage_account_key"));
         assert!(is_secret_key_name("my_client_secret_value"));
+        for dlt_setting in
+            ["secret_name_prefix", "azure_sas_token_permissions", "private_key_id", "token_uri", "aws_secrets"]
+        {
+            assert!(!is_secret_key_name(dlt_setting), "{dlt_setting}");
+        }
         assert_eq!(env_var(&["destination", "x", "credentials", "password"]), "DESTINATION__X__CREDENTIALS__PASSWORD");
     }
 }

@@ -145,6 +145,21 @@ impl Snapshot {
         Some(dir)
     }
 
+    /// Re-reads git's view of every folder whose git inputs (`.gitignore` files, `info/exclude`,
+    /// the excludes file, the index, HEAD, the config) changed on disk, or of every folder when
+    /// `all` (e.g. a repository was created or removed). Returns the `.dlt` dirs whose findings
+    /// must be re-published. Cheap when nothing changed: a few `stat` calls per folder.
+    pub fn refresh_git(&mut self, all: bool) -> Vec<PathBuf> {
+        let mut changed = Vec::new();
+        for (dir, folder) in self.folders.iter_mut() {
+            if all || folder.git_is_stale() {
+                Arc::make_mut(folder).reload_git();
+                changed.push(dir.clone());
+            }
+        }
+        changed
+    }
+
     /// Removes one file; returns the folder dir when something changed.
     pub fn remove_file(&mut self, path: &Path) -> Option<PathBuf> {
         let dir = discovery::dlt_dir_of(path)?;
