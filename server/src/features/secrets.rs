@@ -506,7 +506,8 @@ pub fn secret_fixes(snapshot: &Snapshot, folder: &DltFolder, file: &SourceFile, 
             _ => {}
         }
     }
-    fixes.edits.dedup_by(|a, b| a.title == b.title);
+    let mut seen = std::collections::HashSet::new();
+    fixes.edits.retain(|e| seen.insert(e.title.clone()));
     fixes
 }
 

@@ -13,6 +13,19 @@ use std::time::SystemTime;
 
 use gix::bstr::{BString, ByteSlice};
 
+/// Workspace-relative globs of the files whose change makes git state stale, for the client's
+/// file watcher; [`FolderGit::watched_paths`] adds the exact paths outside the workspace (a
+/// linked worktree's index, the excludes file).
+pub const GIT_WATCH_GLOBS: &[&str] = &[
+    "**/.gitignore",
+    "**/.git/index",
+    "**/.git/info/exclude",
+    "**/.git/HEAD",
+    "**/.git/packed-refs",
+    "**/.git/refs/heads/**",
+    "**/.git/config",
+];
+
 /// Why git state could not be read; logged, never shown as a finding.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GitError {
@@ -154,7 +167,10 @@ impl FolderGit {
         let mut components = dlt_rel.split('/').filter(|c| !c.is_empty());
         loop {
             let path = work_dir.join(&rel_dir).join(".gitignore");
-            let text = std::fs::read(&path).ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+            // Git reads a `.gitignore` only when it is a regular file, never through a symlink.
+            let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
+            let text =
+                regular.then(|| std::fs::read(&path).ok()).flatten().map(|b| String::from_utf8_lossy(&b).into_owned());
             gitignores.push(GitignoreFile { path, rel_dir: rel_dir.clone(), text });
             match components.next() {
                 Some(c) => rel_dir = join_rel(&rel_dir, c),
