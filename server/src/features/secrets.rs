@@ -810,7 +810,7 @@ mod refresh_tests {
     #[test]
     fn gitignore_exclude_and_index_changes_re_evaluate_without_a_restart() {
         let dir = git_fixture("//- .dlt/secrets.toml\npassword = \"real-password\"\n");
-        let mut snap = Snapshot::load(&[dir.clone()], WalkLimits::default());
+        let mut snap = Snapshot::load(std::slice::from_ref(&dir), WalkLimits::default());
         assert_eq!(codes(&snap), ["secrets-file-not-ignored", "secret-committed"]);
         assert!(snap.refresh_git(false).is_empty(), "nothing changed yet");
 
