@@ -12,7 +12,9 @@ use crate::model::toml::Span;
 /// Replace the bytes of `span` with `new_text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextEdit {
+    /// Byte range in the base text.
     pub span: Span,
+    /// Replacement text.
     pub new_text: String,
 }
 
@@ -45,7 +47,9 @@ impl FileChange {
 /// Changes applied together as one workspace edit, under a title for the code action menu.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditSet {
+    /// The code action's title.
     pub title: String,
+    /// Changes to apply together, in order.
     pub changes: Vec<FileChange>,
 }
 
@@ -53,10 +57,13 @@ pub struct EditSet {
 /// argument vector (never through a shell).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandFix {
+    /// The code action's title.
     pub title: String,
     /// The question to ask before running it.
     pub confirmation: String,
+    /// Program and arguments, run without a shell.
     pub argv: Vec<String>,
+    /// Working directory: the repository's work tree.
     pub cwd: PathBuf,
 }
 

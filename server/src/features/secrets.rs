@@ -514,7 +514,9 @@ pub fn secret_fixes(snapshot: &Snapshot, folder: &DltFolder, file: &SourceFile, 
 /// Quick fixes: edits to apply as workspace edits, commands to run after confirmation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecretFixes {
+    /// Workspace edits, each one code action.
     pub edits: Vec<EditSet>,
+    /// Commands to run after the user confirms, each one code action.
     pub commands: Vec<CommandFix>,
 }
 

@@ -77,7 +77,9 @@ impl Reason {
 pub struct SecretValue {
     /// Key path from the root, e.g. `destination.postgres.credentials.password`.
     pub path: Vec<String>,
+    /// The key's last segment.
     pub key_span: Span,
+    /// The value alone, without a trailing comment.
     pub value_span: Span,
     /// The whole `key = value` entry.
     pub entry_span: Span,
@@ -106,7 +108,9 @@ impl SecretValue {
 /// A `[...credentials]` table (or inline table) in a file, which dlt reads as a whole first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CredentialsTable {
+    /// Key path from the root, ending in `credentials`.
     pub path: Vec<String>,
+    /// The `credentials` key segment.
     pub key_span: Span,
     /// The header (or inline table) with the entries of its section.
     pub full_span: Span,
@@ -117,7 +121,9 @@ pub struct CredentialsTable {
 /// The secrets of one file.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileSecrets {
+    /// Secret (and placeholder) values, in file order.
     pub values: Vec<SecretValue>,
+    /// `[...credentials]` tables, which dlt reads as a whole first.
     pub credentials_tables: Vec<CredentialsTable>,
 }
 
