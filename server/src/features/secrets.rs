@@ -593,6 +593,37 @@ mod tests {
             config.toml:11:15 warning [secret-committed] `destination.warehouse.credentials` holds credentials given as one string and `.dlt/config.toml` is not ignored by git, so the next commit would publish it. Keep it in an ignored secrets file or in the environment variable `DESTINATION__WAREHOUSE__CREDENTIALS`; if it was ever pushed, rotate it.
         "#]]
         .assert_eq(&render(&load(&dir)));
+        // Whatever the finding, no message ever carries a secret.
+        let all = render(&load(&dir));
+        for secret in ["hunter2", JWT, "xoxb-", "s3cr3t", "loader:"] {
+            assert!(!all.contains(secret), "{secret} leaked");
+        }
+    }
+
+    #[test]
+    fn works_in_a_linked_worktree_whose_git_dir_is_elsewhere() {
+        let dir = git_fixture(
+            "//- .gitignore
+secrets.toml
+//- .dlt/secrets.toml
+password = \"real-password\"\n",
+        );
+        git(&dir, &["add", ".gitignore"]);
+        git(&dir, &["commit", "-q", "-m", "init"]);
+        let wt = dir.join("linked");
+        git(&dir, &["worktree", "add", "-q", "-b", "other", wt.to_str().unwrap()]);
+        std::fs::create_dir_all(wt.join(".dlt")).unwrap();
+        std::fs::write(wt.join(".dlt/secrets.toml"), "password = \"real-password\"\n").unwrap();
+        let snap = load(&wt);
+        assert_eq!(render(&snap), "");
+        let folder = snap.folders.values().next().unwrap();
+        let git_state = folder.git.as_ref().unwrap();
+        // The index of a linked worktree lives under the main repository's `.git/worktrees`.
+        assert!(git_state.watched_paths().any(|p| p.ends_with("index") && p.to_string_lossy().contains("worktrees")));
+        std::fs::write(wt.join(".gitignore"), "").unwrap();
+        let mut snap = snap;
+        assert_eq!(snap.refresh_git(false).len(), 1);
+        assert!(render(&snap).contains("[secrets-file-not-ignored]"));
     }
 
     #[test]

@@ -151,6 +151,12 @@ impl Snapshot {
     /// must be re-published. Cheap when nothing changed: a few `stat` calls per folder.
     pub fn refresh_git(&mut self, all: bool) -> Vec<PathBuf> {
         let mut changed = Vec::new();
+        if let Some(global) = self.global.as_mut() {
+            if all || global.git_is_stale() {
+                Arc::make_mut(global).reload_git();
+                changed.push(global.dlt_dir.clone());
+            }
+        }
         for (dir, folder) in self.folders.iter_mut() {
             if all || folder.git_is_stale() {
                 Arc::make_mut(folder).reload_git();
