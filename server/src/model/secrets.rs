@@ -244,7 +244,7 @@ fn classify(
     } else if native {
         // `credentials = "duckdb.db"`: a credentials object, secret-typed, but no secret inside.
         return Some(value(path, node, file, Reason::NativeCredentials, true, true));
-    } else if is_secret_key_name(key) {
+    } else if is_secret_key_name(key) && !names_a_field(s) {
         Reason::KeyName
     } else {
         return None;
@@ -475,6 +475,21 @@ const NON_SECRET_SUFFIXES: &[&str] = &[
     "_days",
     "_format",
     "_secrets",
+    // How a secret is sent or shaped, not the secret: `token_location = "header"`.
+    "_location",
+    "_mode",
+    "_method",
+    "_param",
+    "_params",
+    "_field",
+    "_style",
+    "_strategy",
+    "_kind",
+    "_enabled",
+    "_required",
+    "_length",
+    "_size",
+    "_count",
 ];
 
 /// Whether a key is named like a secret (`password`, `api_key`, `*_secret*` …), minus dlt's
@@ -487,6 +502,20 @@ pub fn is_secret_key_name(key: &str) -> bool {
     SECRET_KEY_NAMES.contains(&k.as_str())
         || SECRET_KEY_WORDS.iter().any(|w| k.contains(w))
         || (k.ends_with("_key") && !k.ends_with("primary_key") && !k.ends_with("merge_key"))
+}
+
+/// A value that names a field or a mechanism rather than holding a secret, e.g.
+/// `token_param = "access_token"` or `auth = "bearer"`; only judged for secret-looking keys.
+fn names_a_field(value: &str) -> bool {
+    const MECHANISMS: &[&str] =
+        &["header", "query", "body", "bearer", "basic", "cookie", "oauth", "oauth2", "auto", "default", "env"];
+    let v = value.trim();
+    let identifier = !v.is_empty() && v.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '-');
+    let field_name = SECRET_KEY_WORDS.contains(&v)
+        || GENERIC_SECRET_FIELDS.contains(&v)
+        || RUNTIME_SECRET_FIELDS.contains(&v)
+        || ["id_token", "bearer_token", "api-key", "x-api-key"].contains(&v);
+    identifier && (MECHANISMS.contains(&v) || field_name)
 }
 
 /// Whether a value is a placeholder, never a secret: empty, `<configure me>` and other `<...>`,
