@@ -17,3 +17,41 @@ pub fn fixture(text: &str) -> Snapshot {
     let dir = write_fixture(text);
     Snapshot::load(&[dir], WalkLimits::default())
 }
+
+/// Runs the `git` binary in `dir`, isolated from the user's and the system's configuration;
+/// panics with git's stderr on failure. Returns stdout.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .output()
+        .expect("the git binary runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Writes a fixture and makes its directory a fresh git repository. `core.excludesFile` points
+/// to a missing file so the machine's own global ignore rules cannot change the outcome.
+pub fn git_fixture(text: &str) -> PathBuf {
+    let dir = write_fixture(text);
+    git(&dir, &["init", "-q", "-b", "main"]);
+    git(
+        &dir,
+        &[
+            "config",
+            "core.excludesFile",
+            dir.join("no-global-excludes").to_str().unwrap(),
+        ],
+    );
+    dir
+}

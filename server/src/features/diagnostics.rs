@@ -21,8 +21,8 @@ pub fn folder_diagnostics(
 
 /// Findings of one file, sorted by position.
 pub fn file_diagnostics(
-    _snapshot: &Snapshot,
-    _folder: &DltFolder,
+    snapshot: &Snapshot,
+    folder: &DltFolder,
     file: &SourceFile,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -31,7 +31,8 @@ pub fn file_diagnostics(
         return out;
     }
     toml_errors(file, &mut out);
-    super::workspace_rules::organization_id_conflicts(_folder, file, &mut out);
+    super::workspace_rules::organization_id_conflicts(folder, file, &mut out);
+    out.extend(super::secrets::secret_diagnostics(snapshot, folder, file));
     out.sort_by_key(|d| d.span);
     out
 }

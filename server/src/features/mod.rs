@@ -1,8 +1,10 @@
 //! Editor features, each a pure function of a snapshot (and a position), returning plain data.
 
 pub mod diagnostics;
+pub mod edits;
 pub mod folding;
 pub mod formatting;
 pub mod hub_actions;
+pub mod secrets;
 pub mod symbols;
 pub mod workspace_rules;

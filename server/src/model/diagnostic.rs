@@ -49,6 +49,11 @@ codes! {
     FILE_ENCODING = "file-encoding": "The file is not UTF-8; dlt cannot read it.";
     FILE_UNREADABLE = "file-unreadable": "The file could not be read.";
     ORGANIZATION_ID_CONFLICT = "organization-id-conflict": "runtime.organization_id differs between files; dlthub writes it once and refuses another.";
+    SECRET_IN_CONFIG = "secret-in-config": "A value dlt types as secret is in a config file; dlt raises ValueNotSecretException at run time.";
+    CREDENTIALS_IN_CONFIG = "credentials-in-config": "A credentials table is in a config file; dlt reads whole credentials as a secret and raises ValueNotSecretException.";
+    SECRET_COMMITTED = "secret-committed": "A secret is in a file that git would commit.";
+    SECRETS_FILE_NOT_IGNORED = "secrets-file-not-ignored": "A secrets file is not covered by the repository's ignore rules.";
+    SECRETS_FILE_TRACKED = "secrets-file-tracked": "A secrets file is tracked by git or committed in HEAD; untrack it and rotate the credentials.";
 }
 
 /// The README's table of diagnostic codes, generated from [`ALL_CODES`] so it cannot drift.

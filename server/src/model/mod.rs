@@ -6,6 +6,8 @@ pub mod diagnostic;
 pub mod discovery;
 pub mod dlthub;
 pub mod files;
+pub mod git;
+pub mod secrets;
 pub mod source;
 pub mod text;
 pub mod toml;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::discovery::{self, WalkLimits};
+use super::git::FolderGit;
 use super::source::SourceFile;
 
 /// Name of the marker file that turns a `.dlt/` folder into a dltHub workspace.
@@ -26,6 +27,8 @@ pub struct DltFolder {
     pub pinned_profile: Option<String>,
     /// Files by name.
     pub files: BTreeMap<String, Arc<SourceFile>>,
+    /// Git's view of the folder; `None` outside a git work tree (then nothing git-related is said).
+    pub git: Option<Arc<FolderGit>>,
 }
 
 impl DltFolder {
@@ -37,6 +40,7 @@ impl DltFolder {
             let file = SourceFile::load(&path);
             folder.files.insert(file.name.clone(), Arc::new(file));
         }
+        folder.reload_git();
         folder
     }
 
@@ -48,7 +52,27 @@ impl DltFolder {
             is_workspace: false,
             pinned_profile: None,
             files: BTreeMap::new(),
+            git: None,
         }
+    }
+
+    /// Re-reads git's view of the folder (ignore rules, index, HEAD). Call it when
+    /// [`FolderGit::is_stale`] says so or a watched git file changed; a failure is logged and
+    /// leaves the folder without git state rather than with a wrong one.
+    pub fn reload_git(&mut self) {
+        let names: Vec<&str> = self.files.keys().map(String::as_str).collect();
+        self.git = match FolderGit::load(&self.dlt_dir, &names) {
+            Ok(git) => git.map(Arc::new),
+            Err(e) => {
+                tracing::warn!("git state of {}: {e}", self.dlt_dir.display());
+                None
+            }
+        };
+    }
+
+    /// Whether git's view needs [`DltFolder::reload_git`]: an input changed on disk.
+    pub fn git_is_stale(&self) -> bool {
+        self.git.as_ref().is_some_and(|g| g.is_stale())
     }
 
     /// Re-reads the workspace marker and the pin file.
@@ -115,12 +139,34 @@ impl Snapshot {
         let folder = self.folders.entry(dir.clone()).or_insert_with(|| {
             let mut f = DltFolder::empty(&dir);
             f.reload_meta();
+            f.reload_git();
             Arc::new(f)
         });
         Arc::make_mut(folder)
             .files
             .insert(file.name.clone(), Arc::new(file));
         Some(dir)
+    }
+
+    /// Re-reads git's view of every folder whose git inputs (`.gitignore` files, `info/exclude`,
+    /// the excludes file, the index, HEAD, the config) changed on disk, or of every folder when
+    /// `all` (e.g. a repository was created or removed). Returns the `.dlt` dirs whose findings
+    /// must be re-published. Cheap when nothing changed: a few `stat` calls per folder.
+    pub fn refresh_git(&mut self, all: bool) -> Vec<PathBuf> {
+        let mut changed = Vec::new();
+        if let Some(global) = self.global.as_mut() {
+            if all || global.git_is_stale() {
+                Arc::make_mut(global).reload_git();
+                changed.push(global.dlt_dir.clone());
+            }
+        }
+        for (dir, folder) in self.folders.iter_mut() {
+            if all || folder.git_is_stale() {
+                Arc::make_mut(folder).reload_git();
+                changed.push(dir.clone());
+            }
+        }
+        changed
     }
 
     /// Removes one file; returns the folder dir when something changed.

@@ -1,0 +1,669 @@
+//! What git thinks of the files of a `.dlt` folder: ignored (and by which rule), tracked in the
+//! index, committed in HEAD.
+//!
+//! Everything is answered by gix (its exclude stack and index), never by a hand-written matcher:
+//! git's precedence rules (nested `.gitignore`, negation, excluded parent directories,
+//! `.git/info/exclude`, `core.excludesFile`, `core.ignorecase`) are subtle and gix follows them.
+//! The result is captured once per folder at load time, together with the ignore inputs, so that
+//! features stay pure and can even ask "would this `.gitignore` edit take effect?" without I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use gix::bstr::{BString, ByteSlice};
+
+/// Workspace-relative globs of the files whose change makes git state stale, for the client's
+/// file watcher; [`FolderGit::watched_paths`] adds the exact paths outside the workspace (a
+/// linked worktree's index, the excludes file).
+pub const GIT_WATCH_GLOBS: &[&str] = &[
+    "**/.gitignore",
+    "**/.git/index",
+    "**/.git/info/exclude",
+    "**/.git/HEAD",
+    "**/.git/packed-refs",
+    "**/.git/refs/heads/**",
+    "**/.git/config",
+];
+
+/// Why git state could not be read; logged, never shown as a finding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GitError {
+    #[error("the repository of {0} has no work tree")]
+    Bare(PathBuf),
+    #[error("{0} is not inside the repository's work tree")]
+    OutsideWorkTree(PathBuf),
+    #[error("git: {0}")]
+    Gix(String),
+    #[error("cannot read {path}: {message}")]
+    Io { path: PathBuf, message: String },
+}
+
+fn gix_err(e: impl std::fmt::Display) -> GitError {
+    GitError::Gix(e.to_string())
+}
+
+/// The ignore rule that decided about a path, as `git check-ignore -v` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoreMatch {
+    /// The file the pattern comes from (`.gitignore`, `info/exclude`, the excludes file).
+    pub source: Option<PathBuf>,
+    /// One-based line of the pattern in `source`.
+    pub line: usize,
+    /// The pattern as git would print it, with `!` for a negation.
+    pub pattern: String,
+    /// A `!pattern`: the path is re-included, not ignored.
+    pub negated: bool,
+}
+
+impl IgnoreMatch {
+    /// Whether this rule makes the path ignored (a negation re-includes it).
+    pub fn ignores(&self) -> bool {
+        !self.negated
+    }
+}
+
+/// Git's view of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileGitStatus {
+    /// Path relative to the work tree, with `/` separators.
+    pub rel_path: String,
+    /// The last matching ignore rule, if any (it may be a negation).
+    pub ignore: Option<IgnoreMatch>,
+    /// The file is in the index: git tracks it even if a pattern ignores it.
+    pub tracked: bool,
+    /// The file is in HEAD's tree: its content is already in the history.
+    pub in_head: bool,
+}
+
+impl FileGitStatus {
+    /// Ignore rules exclude it (tracked files stay tracked regardless).
+    pub fn is_ignored(&self) -> bool {
+        self.ignore.as_ref().is_some_and(IgnoreMatch::ignores)
+    }
+
+    /// `git add -A && git commit` would put this file's content in the history.
+    pub fn would_commit(&self) -> bool {
+        self.tracked || !self.is_ignored()
+    }
+}
+
+/// A `.gitignore` that takes part in deciding about the `.dlt` folder's files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitignoreFile {
+    /// Absolute path (the file may not exist yet).
+    pub path: PathBuf,
+    /// Its directory relative to the work tree (`""` for the root), with `/` separators.
+    pub rel_dir: String,
+    /// Content read at load time; `None` when the file does not exist.
+    pub text: Option<String>,
+}
+
+/// Git state of one `.dlt` folder, captured at load time.
+#[derive(Debug, Clone)]
+pub struct FolderGit {
+    /// The repository's work tree root.
+    pub work_dir: PathBuf,
+    /// The `.dlt` folder relative to the work tree, with `/` separators.
+    pub dlt_rel: String,
+    /// `core.ignorecase`.
+    pub ignore_case: bool,
+    /// Status of each file of the folder that existed at load time, by file name.
+    pub files: BTreeMap<String, FileGitStatus>,
+    /// Names of the folder's entries in the index.
+    tracked: BTreeSet<String>,
+    /// Names of the folder's entries in HEAD's tree.
+    committed: BTreeSet<String>,
+    /// `.gitignore` files of every directory from the work tree root down to the `.dlt` folder.
+    pub gitignores: Vec<GitignoreFile>,
+    /// `info/exclude` and the excludes file, parsed.
+    globals: gix::ignore::Search,
+    /// Files whose change means this state is stale.
+    stamps: Vec<(PathBuf, Option<(SystemTime, u64)>)>,
+}
+
+impl FolderGit {
+    /// Reads git's view of `dlt_dir` and the given file names; `Ok(None)` outside any repository.
+    pub fn load(dlt_dir: &Path, names: &[&str]) -> Result<Option<FolderGit>, GitError> {
+        let Ok(repo) = gix::discover(dlt_dir) else {
+            return Ok(None);
+        };
+        let work_dir = repo
+            .workdir()
+            .ok_or_else(|| GitError::Bare(dlt_dir.to_path_buf()))?
+            .to_path_buf();
+        let dlt_rel = relative_to(dlt_dir, &work_dir)?;
+        let ignore_case = repo
+            .config_snapshot()
+            .boolean("core.ignorecase")
+            .unwrap_or(false);
+        let index = repo.index_or_empty().map_err(gix_err)?;
+
+        let prefix = BString::from(format!("{dlt_rel}/"));
+        let tracked: BTreeSet<String> = index
+            .prefixed_entries(prefix.as_bstr())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| {
+                let rest = e.path(&index).strip_prefix(prefix.as_slice())?;
+                (!rest.contains(&b'/')).then(|| rest.to_str_lossy().into_owned())
+            })
+            .collect();
+        let committed = head_names(&repo, &dlt_rel);
+
+        let mut stack = repo
+            .excludes(
+                &index,
+                None,
+                gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
+            )
+            .map_err(gix_err)?;
+        let mut files = BTreeMap::new();
+        for name in names {
+            let rel_path = join_rel(&dlt_rel, name);
+            let platform = stack
+                .at_entry(rel_path.as_str(), Some(gix::index::entry::Mode::FILE))
+                .map_err(gix_err)?;
+            let ignore = platform.matching_exclude_pattern().map(|m| to_match(&m));
+            let status = FileGitStatus {
+                tracked: tracked.contains(*name),
+                in_head: committed.contains(*name),
+                rel_path,
+                ignore,
+            };
+            files.insert(name.to_string(), status);
+        }
+
+        let mut gitignores = Vec::new();
+        let mut rel_dir = String::new();
+        let mut components = dlt_rel.split('/').filter(|c| !c.is_empty());
+        loop {
+            let path = work_dir.join(&rel_dir).join(".gitignore");
+            // Git reads a `.gitignore` only when it is a regular file, never through a symlink.
+            let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
+            let text = regular
+                .then(|| std::fs::read(&path).ok())
+                .flatten()
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
+            gitignores.push(GitignoreFile {
+                path,
+                rel_dir: rel_dir.clone(),
+                text,
+            });
+            match components.next() {
+                Some(c) => rel_dir = join_rel(&rel_dir, c),
+                None => break,
+            }
+        }
+
+        let excludes_file = excludes_file(&repo);
+        let mut buf = Vec::new();
+        let globals = gix::ignore::Search::from_git_dir(
+            repo.common_dir(),
+            excludes_file.clone(),
+            &mut buf,
+            gix::ignore::search::Ignore::default(),
+        )
+        .map_err(|e| GitError::Io {
+            path: repo.common_dir().to_path_buf(),
+            message: e.to_string(),
+        })?;
+
+        let mut watched: Vec<PathBuf> = gitignores.iter().map(|g| g.path.clone()).collect();
+        watched.push(repo.common_dir().join("info").join("exclude"));
+        watched.extend(excludes_file);
+        watched.push(repo.index_path());
+        watched.push(repo.git_dir().join("HEAD"));
+        watched.push(repo.common_dir().join("packed-refs"));
+        watched.push(repo.common_dir().join("config"));
+        if let Ok(Some(head_ref)) = repo.head_name() {
+            if let Ok(rel) = head_ref.as_bstr().to_str() {
+                watched.push(repo.common_dir().join(rel));
+            }
+        }
+        let stamps = watched
+            .into_iter()
+            .map(|p| (stamp(&p), p))
+            .map(|(s, p)| (p, s))
+            .collect();
+
+        Ok(Some(FolderGit {
+            work_dir,
+            dlt_rel,
+            ignore_case,
+            files,
+            tracked,
+            committed,
+            gitignores,
+            globals,
+            stamps,
+        }))
+    }
+
+    /// Git's view of a file of the folder; files created after loading are evaluated from the
+    /// captured ignore inputs.
+    pub fn status(&self, name: &str) -> FileGitStatus {
+        if let Some(s) = self.files.get(name) {
+            return s.clone();
+        }
+        FileGitStatus {
+            rel_path: join_rel(&self.dlt_rel, name),
+            ignore: self.ignore_match_with(name, None),
+            tracked: self.tracked.contains(name),
+            in_head: self.committed.contains(name),
+        }
+    }
+
+    /// The rule that would decide about `name` if the `.gitignore` at `edit.0` had the content
+    /// `edit.1` (or as things are, without an edit). Pure: uses only the captured inputs, through
+    /// gix's own exclude stack, so the answer has git's precedence rules.
+    pub fn ignore_match_with(
+        &self,
+        name: &str,
+        edit: Option<(&Path, &str)>,
+    ) -> Option<IgnoreMatch> {
+        let mut blobs = MemoryObjects::default();
+        let mut mappings: Vec<(BString, gix::ObjectId)> = Vec::new();
+        for (i, g) in self.gitignores.iter().enumerate() {
+            let text = match edit {
+                Some((path, text)) if path == g.path => Some(text),
+                _ => g.text.as_deref(),
+            };
+            let Some(text) = text else { continue };
+            let id = fake_id(i);
+            blobs.0.insert(id, text.as_bytes().to_vec());
+            mappings.push((BString::from(join_rel(&g.rel_dir, ".gitignore")), id));
+        }
+        mappings.sort();
+        let ignore = gix::worktree::stack::state::Ignore::new(
+            Default::default(),
+            self.globals.clone(),
+            None,
+            gix::worktree::stack::state::ignore::Source::IdMapping,
+            gix::ignore::search::Ignore::default(),
+        );
+        let case = if self.ignore_case {
+            gix::glob::pattern::Case::Fold
+        } else {
+            gix::glob::pattern::Case::Sensitive
+        };
+        let mut stack = gix::worktree::Stack::new(
+            &self.work_dir,
+            gix::worktree::stack::State::IgnoreStack(ignore),
+            case,
+            Vec::new(),
+            mappings,
+        );
+        let rel_path = join_rel(&self.dlt_rel, name);
+        let platform = stack
+            .at_entry(
+                rel_path.as_str(),
+                Some(gix::index::entry::Mode::FILE),
+                &blobs,
+            )
+            .ok()?;
+        let m = platform.matching_exclude_pattern()?;
+        let mut m = to_match(&m);
+        // Sources from the in-memory stack are work-tree relative; report them like the live stack.
+        if let Some(src) = &m.source {
+            if src.is_relative() {
+                m.source = Some(self.work_dir.join(src));
+            }
+        }
+        Some(m)
+    }
+
+    /// Files whose change makes this state stale: for file watching.
+    pub fn watched_paths(&self) -> impl Iterator<Item = &Path> {
+        self.stamps.iter().map(|(p, _)| p.as_path())
+    }
+
+    /// Whether any input (a `.gitignore`, `info/exclude`, the excludes file, the index, HEAD,
+    /// the config) changed on disk since loading; a few `stat` calls, cheap enough to ask often.
+    pub fn is_stale(&self) -> bool {
+        self.stamps.iter().any(|(p, s)| stamp(p) != *s)
+    }
+}
+
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+/// The excludes file git would read: `core.excludesFile`, else `$XDG_CONFIG_HOME/git/ignore`.
+fn excludes_file(repo: &gix::Repository) -> Option<PathBuf> {
+    match repo.config_snapshot().trusted_path("core.excludesFile") {
+        Ok(Some(p)) => Some(p),
+        _ => gix::path::env::xdg_config("ignore", &mut |name| std::env::var_os(name)),
+    }
+}
+
+/// Names of the entries of HEAD's tree in the `.dlt` folder; empty for an unborn HEAD.
+fn head_names(repo: &gix::Repository, dlt_rel: &str) -> BTreeSet<String> {
+    let names = || -> Option<BTreeSet<String>> {
+        let tree = repo.head_tree().ok()?;
+        let entry = tree.lookup_entry_by_path(dlt_rel).ok()??;
+        let tree = entry.object().ok()?.try_into_tree().ok()?;
+        Some(
+            tree.iter()
+                .filter_map(|e| e.ok())
+                .map(|e| e.filename().to_str_lossy().into_owned())
+                .collect(),
+        )
+    };
+    names().unwrap_or_default()
+}
+
+fn to_match(m: &gix::ignore::search::Match<'_>) -> IgnoreMatch {
+    let negated = m.pattern.is_negative();
+    IgnoreMatch {
+        source: m.source.map(Path::to_path_buf),
+        line: m.sequence_number,
+        pattern: m.pattern.to_string(),
+        negated,
+    }
+}
+
+/// `dir/name`, or `name` when `dir` is the root.
+fn join_rel(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// `path` relative to `base` with `/` separators; both are canonicalized so symlinked temp
+/// dirs (macOS `/var` → `/private/var`) still compare equal.
+fn relative_to(path: &Path, base: &Path) -> Result<String, GitError> {
+    let canon = |p: &Path| {
+        p.canonicalize().map_err(|e| GitError::Io {
+            path: p.to_path_buf(),
+            message: e.to_string(),
+        })
+    };
+    let (path, base) = (canon(path)?, canon(base)?);
+    let rel = path
+        .strip_prefix(&base)
+        .map_err(|_| GitError::OutsideWorkTree(path.clone()))?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Ok(parts.join("/"))
+}
+
+fn fake_id(i: usize) -> gix::ObjectId {
+    let mut bytes = [0u8; 20];
+    bytes[12..20].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+    gix::ObjectId::from_bytes_or_panic(&bytes)
+}
+
+/// `.gitignore` contents served to gix's stack as if they were blobs, for edits not on disk.
+#[derive(Default)]
+struct MemoryObjects(BTreeMap<gix::ObjectId, Vec<u8>>);
+
+impl gix::objs::Find for MemoryObjects {
+    fn try_find<'a>(
+        &self,
+        id: &gix::oid,
+        buffer: &'a mut Vec<u8>,
+    ) -> Result<Option<gix::objs::Data<'a>>, gix::error::Error> {
+        let Some(data) = self.0.get(id) else {
+            return Ok(None);
+        };
+        buffer.clear();
+        buffer.extend_from_slice(data);
+        Ok(Some(gix::objs::Data {
+            kind: gix::object::Kind::Blob,
+            object_hash: gix::hash::Kind::Sha1,
+            data: buffer,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{git, git_fixture, write_fixture};
+
+    /// Git's own answer for `rel`: `(source, line, pattern)` from `git check-ignore -v`, ignoring
+    /// the index as our ignore question does; sources made absolute.
+    fn git_check_ignore(dir: &Path, rel: &str) -> Option<(PathBuf, usize, String)> {
+        // Exit status 1 only means "not ignored"; the `-n` line says the same.
+        let out = std::process::Command::new("git")
+            .args(["check-ignore", "-v", "-n", "--no-index", rel])
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        let out = String::from_utf8(out.stdout).unwrap();
+        let (rule, _) = out.trim_end().split_once('\t')?;
+        if rule == "::" {
+            return None;
+        }
+        // `source:line:pattern`; the pattern itself may contain colons.
+        let mut parts = rule.splitn(3, ':');
+        let (src, line, pattern) = (parts.next()?, parts.next()?, parts.next()?);
+        Some((
+            dir.join(src).canonicalize().ok()?,
+            line.parse().ok()?,
+            pattern.to_string(),
+        ))
+    }
+
+    /// Loads the folder's git state, checks every file against the git binary (ignore rule,
+    /// index, HEAD) and against the pure in-memory evaluation, and renders it.
+    fn render(dir: &Path, dlt_rel: &str) -> String {
+        let dlt = dir.join(dlt_rel);
+        let names: Vec<String> = crate::model::discovery::toml_files(&dlt)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let g = FolderGit::load(&dlt, &refs).unwrap().expect("a repository");
+        let mut out = String::new();
+        for name in &names {
+            let s = g.status(name);
+            let want = git_check_ignore(dir, &s.rel_path);
+            let got = s.ignore.as_ref().map(|m| {
+                (
+                    m.source.as_ref().unwrap().canonicalize().unwrap(),
+                    m.line,
+                    m.pattern.clone(),
+                )
+            });
+            assert_eq!(
+                got, want,
+                "ignore rule of {name} differs from git check-ignore"
+            );
+            let simulated = g.ignore_match_with(name, None).map(|m| {
+                (
+                    m.source.as_ref().unwrap().canonicalize().unwrap(),
+                    m.line,
+                    m.pattern.clone(),
+                )
+            });
+            assert_eq!(
+                simulated, got,
+                "in-memory evaluation of {name} differs from the live stack"
+            );
+            assert_eq!(
+                s.tracked,
+                !git(dir, &["ls-files", "--", &s.rel_path]).is_empty(),
+                "{name} tracked"
+            );
+            let head = std::process::Command::new("git")
+                .args(["ls-tree", "--name-only", "HEAD", "--", &s.rel_path])
+                .current_dir(dir)
+                .output()
+                .unwrap();
+            assert_eq!(s.in_head, !head.stdout.is_empty(), "{name} in HEAD");
+            let rule = match &s.ignore {
+                Some(m) => {
+                    let src = m.source.as_ref().unwrap().canonicalize().unwrap();
+                    let src = src
+                        .strip_prefix(dir.canonicalize().unwrap())
+                        .unwrap_or(&src)
+                        .display()
+                        .to_string();
+                    format!(
+                        "{} by {src}:{}:{}",
+                        if m.ignores() {
+                            "ignored"
+                        } else {
+                            "re-included"
+                        },
+                        m.line,
+                        m.pattern
+                    )
+                }
+                None => "not ignored".into(),
+            };
+            out += &format!(
+                "{name}: {rule}{}{}{}\n",
+                if s.tracked { ", tracked" } else { "" },
+                if s.in_head { ", in HEAD" } else { "" },
+                if s.would_commit() {
+                    ", would commit"
+                } else {
+                    ""
+                },
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn nested_gitignore_with_negation_matches_git() {
+        let dir = git_fixture(
+            "//- .gitignore\nsecrets.toml\n*.secrets.toml\n\
+             //- proj/.dlt/.gitignore\n# keep the prod template\n!prod.secrets.toml\n\
+             //- proj/.dlt/secrets.toml\n//- proj/.dlt/prod.secrets.toml\n//- proj/.dlt/dev.secrets.toml\n\
+             //- proj/.dlt/config.toml\n",
+        );
+        expect_test::expect![[r#"
+            config.toml: not ignored, would commit
+            dev.secrets.toml: ignored by .gitignore:2:*.secrets.toml
+            prod.secrets.toml: re-included by proj/.dlt/.gitignore:2:!prod.secrets.toml, would commit
+            secrets.toml: ignored by .gitignore:1:secrets.toml
+        "#]]
+        .assert_eq(&render(&dir, "proj/.dlt"));
+    }
+
+    #[test]
+    fn an_excluded_parent_directory_cannot_be_undone_by_a_negation_below_it() {
+        let dir = git_fixture(
+            "//- .gitignore\n/proj/.dlt/\n//- proj/.dlt/.gitignore\n!secrets.toml\n//- proj/.dlt/secrets.toml\n",
+        );
+        expect_test::expect![[r#"
+            secrets.toml: ignored by .gitignore:1:/proj/.dlt/
+        "#]]
+        .assert_eq(&render(&dir, "proj/.dlt"));
+    }
+
+    #[test]
+    fn a_force_added_file_is_tracked_although_a_pattern_ignores_it() {
+        let dir = git_fixture(
+            "//- .gitignore\nsecrets.toml\n//- .dlt/secrets.toml\npassword = \"x\"\n//- .dlt/config.toml\n",
+        );
+        git(&dir, &["add", "-f", ".dlt/secrets.toml"]);
+        expect_test::expect![[r#"
+            config.toml: not ignored, would commit
+            secrets.toml: ignored by .gitignore:1:secrets.toml, tracked, would commit
+        "#]]
+        .assert_eq(&render(&dir, ".dlt"));
+        git(&dir, &["commit", "-q", "-m", "oops"]);
+        expect_test::expect![[r#"
+            config.toml: not ignored, would commit
+            secrets.toml: ignored by .gitignore:1:secrets.toml, tracked, in HEAD, would commit
+        "#]]
+        .assert_eq(&render(&dir, ".dlt"));
+        git(&dir, &["rm", "-q", "--cached", ".dlt/secrets.toml"]);
+        expect_test::expect![[r#"
+            config.toml: not ignored, would commit
+            secrets.toml: ignored by .gitignore:1:secrets.toml, in HEAD
+        "#]]
+        .assert_eq(&render(&dir, ".dlt"));
+    }
+
+    #[test]
+    fn core_excludes_file_and_info_exclude_count_below_gitignore() {
+        let dir = git_fixture("//- excludes\n*.secrets.toml\nsecrets.toml\n//- .dlt/secrets.toml\n//- .dlt/prod.secrets.toml\n//- .dlt/dev.secrets.toml\n//- .gitignore\n!dev.secrets.toml\n");
+        git(
+            &dir,
+            &[
+                "config",
+                "core.excludesFile",
+                dir.join("excludes").to_str().unwrap(),
+            ],
+        );
+        std::fs::write(
+            dir.join(".git/info/exclude"),
+            "# local\nprod.secrets.toml\n",
+        )
+        .unwrap();
+        expect_test::expect![[r#"
+            dev.secrets.toml: re-included by .gitignore:1:!dev.secrets.toml, would commit
+            prod.secrets.toml: ignored by .git/info/exclude:2:prod.secrets.toml
+            secrets.toml: ignored by excludes:2:secrets.toml
+        "#]]
+        .assert_eq(&render(&dir, ".dlt"));
+    }
+
+    #[test]
+    fn core_ignorecase_folds_pattern_case() {
+        let dir = git_fixture("//- .gitignore\nSECRETS.TOML\n//- .dlt/secrets.toml\n");
+        expect_test::expect![[r#"
+            secrets.toml: not ignored, would commit
+        "#]]
+        .assert_eq(&render(&dir, ".dlt"));
+        git(&dir, &["config", "core.ignorecase", "true"]);
+        expect_test::expect![[r#"
+            secrets.toml: ignored by .gitignore:1:SECRETS.TOML
+        "#]]
+        .assert_eq(&render(&dir, ".dlt"));
+    }
+
+    #[test]
+    fn no_repository_means_no_git_state() {
+        let dir = write_fixture("//- .dlt/secrets.toml\n");
+        assert!(FolderGit::load(&dir.join(".dlt"), &["secrets.toml"])
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn simulates_gitignore_edits_and_notices_changes_on_disk() {
+        let dir = git_fixture("//- .dlt/.gitignore\n!secrets.toml\n//- .dlt/secrets.toml\n");
+        let g = FolderGit::load(&dir.join(".dlt"), &["secrets.toml"])
+            .unwrap()
+            .unwrap();
+        assert!(!g.is_stale());
+        let root = dir.join(".gitignore");
+        // The root file loses against the nested negation; appending to the nested one wins.
+        assert!(!g
+            .ignore_match_with("secrets.toml", Some((&root, "secrets.toml\n")))
+            .unwrap()
+            .ignores());
+        let nested = dir.join(".dlt/.gitignore");
+        let m = g
+            .ignore_match_with(
+                "secrets.toml",
+                Some((&nested, "!secrets.toml\nsecrets.toml\n")),
+            )
+            .unwrap();
+        assert!(m.ignores());
+        assert_eq!(m.line, 2);
+        // A file created after loading is evaluated from the captured inputs.
+        assert!(g.status("prod.secrets.toml").ignore.is_none());
+        std::fs::write(&root, "secrets.toml\n").unwrap();
+        assert!(g.is_stale());
+        git(&dir, &["add", "-f", ".dlt/secrets.toml"]);
+        let g = FolderGit::load(&dir.join(".dlt"), &["secrets.toml"])
+            .unwrap()
+            .unwrap();
+        assert!(g.status("secrets.toml").tracked);
+    }
+}
