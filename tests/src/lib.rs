@@ -84,8 +84,12 @@ pub fn file_uri(path: &Path) -> String {
 pub fn full_capabilities() -> Value {
     json!({
         "general": { "positionEncodings": ["utf-8", "utf-16"] },
-        "window": { "workDoneProgress": true },
-        "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true }, "workspaceFolders": true },
+        "window": { "workDoneProgress": true, "showMessage": { "messageActionItem": { "additionalPropertiesSupport": false } } },
+        "workspace": {
+            "didChangeWatchedFiles": { "dynamicRegistration": true },
+            "workspaceFolders": true,
+            "workspaceEdit": { "documentChanges": true, "resourceOperations": ["create", "rename", "delete"] }
+        },
         "textDocument": {
             "documentSymbol": { "hierarchicalDocumentSymbolSupport": true },
             "publishDiagnostics": { "versionSupport": true, "relatedInformation": true }
@@ -105,6 +109,8 @@ pub struct Server {
     pub log: Vec<Value>,
     pub stderr_path: PathBuf,
     _stderr_dir: tempfile::TempDir,
+    /// Results to answer server-to-client requests with, by method (default `null`).
+    pub replies: std::collections::HashMap<String, Value>,
 }
 
 impl Server {
@@ -142,6 +148,7 @@ impl Server {
             log: Vec::new(),
             stderr_path,
             _stderr_dir: stderr_dir,
+            replies: Default::default(),
         }
     }
 
@@ -248,7 +255,12 @@ impl Server {
             Ok(msg) => {
                 self.log.push(msg.clone());
                 if msg.get("method").is_some() && msg.get("id").is_some() {
-                    let reply = json!({ "jsonrpc": "2.0", "id": msg["id"], "result": null });
+                    let result = msg["method"]
+                        .as_str()
+                        .and_then(|m| self.replies.get(m))
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    let reply = json!({ "jsonrpc": "2.0", "id": msg["id"], "result": result });
                     self.send(&reply);
                 }
                 Some(msg)
@@ -386,4 +398,104 @@ pub fn run_cli(cwd: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Applies a workspace edit (UTF-8 positions) to the files on disk, as an editor would.
+pub fn apply_workspace_edit(edit: &Value) {
+    let mut ops: Vec<Value> = edit["documentChanges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if let Some(changes) = edit["changes"].as_object() {
+        for (uri, edits) in changes {
+            ops.push(json!({ "textDocument": { "uri": uri }, "edits": edits }));
+        }
+    }
+    for op in ops {
+        if op["kind"] == "create" {
+            let p = uri_path(op["uri"].as_str().unwrap());
+            if !p.exists() {
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(&p, "").unwrap();
+            }
+            continue;
+        }
+        let p = uri_path(op["textDocument"]["uri"].as_str().unwrap());
+        let mut text = std::fs::read_to_string(&p).unwrap_or_default();
+        let mut edits: Vec<(usize, usize, String)> = op["edits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    offset_of(&text, &e["range"]["start"]),
+                    offset_of(&text, &e["range"]["end"]),
+                    e["newText"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+        for (start, end, new) in edits {
+            text.replace_range(start..end, &new);
+        }
+        std::fs::write(&p, text).unwrap();
+    }
+}
+
+/// The path of a `file://` URI (percent-decoded).
+pub fn uri_path(uri: &str) -> PathBuf {
+    let raw = uri.strip_prefix("file://").unwrap();
+    let mut bytes = Vec::new();
+    let b = raw.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            bytes.push(u8::from_str_radix(&raw[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            bytes.push(b[i]);
+            i += 1;
+        }
+    }
+    PathBuf::from(String::from_utf8(bytes).unwrap())
+}
+
+fn offset_of(text: &str, pos: &Value) -> usize {
+    let (line, col) = (
+        pos["line"].as_u64().unwrap() as usize,
+        pos["character"].as_u64().unwrap() as usize,
+    );
+    let mut off = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i == line {
+            return off + col.min(l.trim_end_matches(['\n', '\r']).len());
+        }
+        off += l.len();
+    }
+    text.len()
+}
+
+/// Runs git in `dir` (tests make real repositories); panics on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

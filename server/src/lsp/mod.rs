@@ -2,6 +2,7 @@
 
 pub mod convert;
 pub mod documents;
+mod edits;
 mod exit;
 mod indexing;
 mod publish;

@@ -207,6 +207,16 @@ impl LanguageServer for Backend {
                 .and_then(|w| w.did_change_watched_files.as_ref())
                 .and_then(|d| d.dynamic_registration)
                 .unwrap_or(false),
+            document_changes: workspace_edit_caps(caps)
+                .and_then(|w| w.document_changes)
+                .unwrap_or(false),
+            create_files: has_resource_op(caps, ResourceOperationKind::Create),
+            rename_files: has_resource_op(caps, ResourceOperationKind::Rename),
+            message_actions: caps
+                .window
+                .as_ref()
+                .and_then(|w| w.show_message.as_ref())
+                .is_some(),
             hierarchical_symbols: caps
                 .text_document
                 .as_ref()
@@ -263,7 +273,11 @@ impl LanguageServer for Backend {
                     resolve_provider: None,
                 }),
                 execute_command_provider: Some(ExecuteCommandOptions {
-                    commands: HUB_COMMANDS.iter().map(|(id, _)| id.to_string()).collect(),
+                    commands: HUB_COMMANDS
+                        .iter()
+                        .map(|(id, _)| id.to_string())
+                        .chain([UNTRACK_COMMAND.to_string()])
+                        .collect(),
                     work_done_progress_options: Default::default(),
                 }),
                 workspace: Some(WorkspaceServerCapabilities {
@@ -280,8 +294,9 @@ impl LanguageServer for Backend {
 
     async fn initialized(&self, _: InitializedParams) {
         if self.state.caps().watched_files_dynamic {
-            let watchers = ["**/.dlt/**", "**/.dlt", "**/.gitignore"]
+            let watchers = ["**/.dlt/**", "**/.dlt"]
                 .into_iter()
+                .chain(crate::model::git::GIT_WATCH_GLOBS.iter().copied())
                 .map(|g| FileSystemWatcher {
                     glob_pattern: GlobPattern::String(g.into()),
                     kind: None,
@@ -380,12 +395,14 @@ impl LanguageServer for Backend {
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         let mut dirs = Vec::new();
-        let mut all = false;
+        let mut git_changed = false;
         for event in &params.changes {
-            if convert::path(&event.uri)
-                .is_some_and(|p| p.file_name().is_some_and(|n| n == ".gitignore"))
-            {
-                all = true;
+            let is_git = convert::path(&event.uri).is_some_and(|p| {
+                p.file_name().is_some_and(|n| n == ".gitignore")
+                    || p.components().any(|c| c.as_os_str() == ".git")
+            });
+            if is_git {
+                git_changed = true;
                 continue;
             }
             if let Some(dir) = self.on_disk_change(event).await {
@@ -394,8 +411,12 @@ impl LanguageServer for Backend {
                 }
             }
         }
-        if all {
-            dirs = self.state.snapshot().folders.keys().cloned().collect();
+        if git_changed {
+            for dir in self.state.update(|s| s.refresh_git(false)) {
+                if !dirs.contains(&dir) {
+                    dirs.push(dir);
+                }
+            }
         }
         for dir in dirs {
             self.schedule(dir);
@@ -490,7 +511,8 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        let actions = self.hub_code_actions(&params).await;
+        let mut actions = self.quick_fixes(&params);
+        actions.extend(self.hub_code_actions(&params).await);
         Ok((!actions.is_empty()).then_some(actions))
     }
 
@@ -519,6 +541,9 @@ impl LanguageServer for Backend {
         &self,
         params: ExecuteCommandParams,
     ) -> Result<Option<serde_json::Value>> {
+        if params.command == UNTRACK_COMMAND {
+            return self.untrack(&params.arguments).await;
+        }
         let Some(&(_, command)) = HUB_COMMANDS.iter().find(|(id, _)| *id == params.command) else {
             return Err(Error::invalid_params(format!(
                 "unknown command {}",
@@ -566,8 +591,158 @@ impl LanguageServer for Backend {
     }
 }
 
-/// Code actions and lenses for the dlthub commands.
+/// The command behind the "untrack the secrets file" quick fix.
+pub const UNTRACK_COMMAND: &str = "dlt.gitUntrack";
+
+/// Quick fixes and the commands they run.
 impl Backend {
+    fn quick_fixes(&self, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+        let wanted = params
+            .context
+            .only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|k| k.as_str() == "quickfix"));
+        let Some(path) = convert::path(&params.text_document.uri).filter(|_| wanted) else {
+            return Vec::new();
+        };
+        let snapshot = self.state.snapshot();
+        let Some((folder, file)) = snapshot.file(&path) else {
+            return Vec::new();
+        };
+        let enc = self.state.encoding();
+        let span = crate::model::toml::Span::new(
+            convert::offset(file, params.range.start, enc),
+            convert::offset(file, params.range.end, enc),
+        );
+        let Ok(fixes) = guarded("quick fixes", || {
+            crate::features::secrets::secret_fixes(&snapshot, folder, file, span)
+        }) else {
+            return Vec::new();
+        };
+        let ours: Vec<Diagnostic> = params
+            .context
+            .diagnostics
+            .iter()
+            .filter(|d| d.source.as_deref() == Some("dlt-lsp"))
+            .cloned()
+            .collect();
+        let mut out = Vec::new();
+        for set in &fixes.edits {
+            let Some(edit) = super::edits::workspace_edit(&self.state, set) else {
+                continue;
+            };
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: set.title.clone(),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: (!ours.is_empty()).then(|| ours.clone()),
+                edit: Some(edit),
+                ..Default::default()
+            }));
+        }
+        for cmd in &fixes.commands {
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: cmd.title.clone(),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: (!ours.is_empty()).then(|| ours.clone()),
+                command: Some(Command {
+                    title: cmd.title.clone(),
+                    command: UNTRACK_COMMAND.into(),
+                    arguments: Some(vec![serde_json::json!({
+                        "argv": cmd.argv, "cwd": cmd.cwd, "confirmation": cmd.confirmation
+                    })]),
+                }),
+                ..Default::default()
+            }));
+        }
+        out
+    }
+
+    /// Runs `git rm --cached -- <file>` after the user confirms; nothing else is accepted.
+    async fn untrack(&self, args: &[serde_json::Value]) -> Result<Option<serde_json::Value>> {
+        let arg = args.first().cloned().unwrap_or_default();
+        let argv: Vec<String> = serde_json::from_value(arg["argv"].clone()).unwrap_or_default();
+        let cwd = PathBuf::from(arg["cwd"].as_str().unwrap_or_default());
+        let shape_ok =
+            argv.len() == 5 && argv[..4] == ["git", "rm", "--cached", "--"] && cwd.is_dir();
+        if !shape_ok {
+            return Err(Error::invalid_params(
+                "dlt.gitUntrack only runs `git rm --cached -- <file>` in a work tree",
+            ));
+        }
+        if !self.state.caps().message_actions {
+            let msg = format!(
+                "run `{}` in {} to untrack the file",
+                argv.join(" "),
+                cwd.display()
+            );
+            self.client.show_message(MessageType::WARNING, msg).await;
+            return Ok(None);
+        }
+        let question = arg["confirmation"]
+            .as_str()
+            .unwrap_or("Untrack the file from git?")
+            .to_string();
+        let yes = MessageActionItem {
+            title: "Untrack".into(),
+            properties: Default::default(),
+        };
+        let answer = self
+            .client
+            .show_message_request(
+                MessageType::WARNING,
+                question,
+                Some(vec![
+                    yes.clone(),
+                    MessageActionItem {
+                        title: "Cancel".into(),
+                        properties: Default::default(),
+                    },
+                ]),
+            )
+            .await;
+        if !matches!(answer, Ok(Some(ref a)) if a.title == yes.title) {
+            return Ok(Some(serde_json::json!({ "ran": false })));
+        }
+        let output = tokio::process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .current_dir(&cwd)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await;
+        let (ok, message) = match output {
+            Ok(o) if o.status.success() => (
+                true,
+                format!(
+                    "`{}` done; now rotate the credentials it held",
+                    argv.join(" ")
+                ),
+            ),
+            Ok(o) => (
+                false,
+                format!(
+                    "`{}` failed: {}",
+                    argv.join(" "),
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ),
+            ),
+            Err(e) => (false, format!("cannot run git: {e}")),
+        };
+        self.client
+            .show_message(
+                if ok {
+                    MessageType::INFO
+                } else {
+                    MessageType::ERROR
+                },
+                message,
+            )
+            .await;
+        for dir in self.state.update(|s| s.refresh_git(true)) {
+            self.schedule(dir);
+        }
+        Ok(Some(serde_json::json!({ "ran": true, "success": ok })))
+    }
+
     fn hub_actions_for(&self, uri: &Url) -> Vec<HubAction> {
         let Some(path) = convert::path(uri) else {
             return Vec::new();
@@ -617,6 +792,16 @@ impl Backend {
             })
             .collect()
     }
+}
+
+fn workspace_edit_caps(caps: &ClientCapabilities) -> Option<&WorkspaceEditClientCapabilities> {
+    caps.workspace.as_ref()?.workspace_edit.as_ref()
+}
+
+fn has_resource_op(caps: &ClientCapabilities, op: ResourceOperationKind) -> bool {
+    workspace_edit_caps(caps)
+        .and_then(|w| w.resource_operations.as_ref())
+        .is_some_and(|ops| ops.contains(&op))
 }
 
 #[allow(deprecated)]

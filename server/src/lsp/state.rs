@@ -36,6 +36,14 @@ pub struct ClientCaps {
     pub work_done_progress: bool,
     pub watched_files_dynamic: bool,
     pub hierarchical_symbols: bool,
+    /// `workspace.workspaceEdit.documentChanges`.
+    pub document_changes: bool,
+    /// `workspace.workspaceEdit.resourceOperations` contains `create`.
+    pub create_files: bool,
+    /// `workspace.workspaceEdit.resourceOperations` contains `rename`.
+    pub rename_files: bool,
+    /// `window.showMessage.messageActionItem` (confirmation questions).
+    pub message_actions: bool,
 }
 
 impl State {
