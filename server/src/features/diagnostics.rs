@@ -31,6 +31,7 @@ pub fn file_diagnostics(
         return out;
     }
     toml_errors(file, &mut out);
+    super::misnamed::misnamed_file(folder, file, &mut out);
     super::workspace_rules::organization_id_conflicts(folder, file, &mut out);
     out.extend(super::secrets::secret_diagnostics(snapshot, folder, file));
     out.sort_by_key(|d| d.span);

@@ -5,6 +5,7 @@ pub mod edits;
 pub mod folding;
 pub mod formatting;
 pub mod hub_actions;
+pub mod misnamed;
 pub mod secrets;
 pub mod symbols;
 pub mod workspace_rules;

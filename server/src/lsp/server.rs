@@ -639,6 +639,34 @@ impl Backend {
                 ..Default::default()
             }));
         }
+        if let Some(fix) = crate::features::misnamed::rename_fix(folder, file)
+            .filter(|_| self.state.caps().rename_files)
+        {
+            if let (Some(old_uri), Some(new_uri)) = (convert::url(&fix.from), convert::url(&fix.to))
+            {
+                let op = ResourceOp::Rename(RenameFile {
+                    old_uri,
+                    new_uri,
+                    options: Some(RenameFileOptions {
+                        overwrite: Some(false),
+                        ignore_if_exists: Some(false),
+                    }),
+                    annotation_id: None,
+                });
+                out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: fix.title,
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    is_preferred: Some(true),
+                    edit: Some(WorkspaceEdit {
+                        document_changes: Some(DocumentChanges::Operations(vec![
+                            DocumentChangeOperation::Op(op),
+                        ])),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }));
+            }
+        }
         for cmd in &fixes.commands {
             out.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: cmd.title.clone(),

@@ -48,6 +48,7 @@ codes! {
     FILE_TOO_LARGE = "file-too-large": "The file is larger than the analysis limit (8 MiB) and was not analysed.";
     FILE_ENCODING = "file-encoding": "The file is not UTF-8; dlt cannot read it.";
     FILE_UNREADABLE = "file-unreadable": "The file could not be read.";
+    MISNAMED_PROFILE_FILE = "misnamed-profile-file": "A profile file is spelled `secrets.prod.toml`; dlt 1.31 only reads `prod.secrets.toml`.";
     ORGANIZATION_ID_CONFLICT = "organization-id-conflict": "runtime.organization_id differs between files; dlthub writes it once and refuses another.";
     SECRET_IN_CONFIG = "secret-in-config": "A value dlt types as secret is in a config file; dlt raises ValueNotSecretException at run time.";
     CREDENTIALS_IN_CONFIG = "credentials-in-config": "A credentials table is in a config file; dlt reads whole credentials as a secret and raises ValueNotSecretException.";
