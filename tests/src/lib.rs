@@ -100,7 +100,7 @@ pub fn full_capabilities() -> Value {
 /// A running server and everything it sent that nobody consumed yet.
 pub struct Server {
     child: Child,
-    stdin: ChildStdin,
+    stdin: Option<ChildStdin>,
     rx: Receiver<Value>,
     next_id: i64,
     /// Notifications and server requests received so far, oldest first.
@@ -141,7 +141,7 @@ impl Server {
         });
         Server {
             child,
-            stdin,
+            stdin: Some(stdin),
             rx,
             next_id: 1,
             inbox: VecDeque::new(),
@@ -183,14 +183,22 @@ impl Server {
 
     pub fn send(&mut self, msg: &Value) {
         let body = serde_json::to_string(msg).unwrap();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).unwrap();
-        self.stdin.flush().unwrap();
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        write!(stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).unwrap();
+        stdin.flush().unwrap();
     }
 
     /// Writes raw bytes to the server's stdin (for malformed-frame tests).
     pub fn send_raw(&mut self, bytes: &[u8]) {
-        let _ = self.stdin.write_all(bytes);
-        let _ = self.stdin.flush();
+        if let Some(stdin) = self.stdin.as_mut() {
+            let _ = stdin.write_all(bytes);
+            let _ = stdin.flush();
+        }
+    }
+
+    /// Closes the server's input, as an editor that dies would.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {

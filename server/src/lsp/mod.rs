@@ -10,6 +10,7 @@ mod runner;
 mod server;
 pub mod settings;
 mod state;
+mod transport;
 
 use std::process::ExitCode;
 
@@ -37,13 +38,36 @@ pub fn run_stdio() -> ExitCode {
         let builder = builder.custom_method("dlt/debugPanic", Backend::debug_panic);
         let (service, socket) = builder.finish();
         let service = watch.wrap(service);
-        let serve =
-            tower_lsp::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service);
+        // Frames pass through a filter that answers malformed ones instead of letting them end
+        // tower-lsp's reader (see transport.rs).
+        let (to_server, server_in) = tokio::io::duplex(1 << 20);
+        let (server_out, from_server) = tokio::io::duplex(1 << 20);
+        let (errors_tx, errors_rx) = tokio::sync::mpsc::unbounded_channel();
+        let input = tokio::spawn(transport::filter_input(
+            tokio::io::stdin(),
+            to_server,
+            errors_tx,
+        ));
+        let output = tokio::spawn(transport::merge_output(
+            from_server,
+            tokio::io::stdout(),
+            errors_rx,
+        ));
+        let serve = tower_lsp::Server::new(server_in, server_out, socket).serve(service);
         // tower-lsp only notices `exit` when the next message arrives; stop at once instead.
-        tokio::select! {
+        let clean = tokio::select! {
             _ = serve => watch.shutdown_seen(),
             clean = watch.exited() => clean,
-        }
+            // The client is gone (end of input). A handler may still wait for one of its
+            // answers, which will never come: allow a moment to finish, then stop.
+            _ = async {
+                let _ = input.await;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            } => watch.shutdown_seen(),
+        };
+        // The serve future (and its output end) is gone: let the last frames reach stdout.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), output).await;
+        clean
     });
     // Background tasks (indexing, debounced diagnostics) must not keep the process alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
