@@ -32,6 +32,7 @@ pub fn file_diagnostics(
     }
     toml_errors(file, &mut out);
     super::workspace_rules::organization_id_conflicts(_folder, file, &mut out);
+    super::destinations::destination_diagnostics(_snapshot, _folder, file, &mut out);
     out.sort_by_key(|d| d.span);
     out
 }

@@ -6,6 +6,7 @@ pub mod diagnostic;
 pub mod discovery;
 pub mod dlthub;
 pub mod files;
+pub mod schema;
 pub mod source;
 pub mod text;
 pub mod toml;
