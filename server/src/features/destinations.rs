@@ -806,6 +806,9 @@ location = "EU"
 replace_strategy = "drop-everything"
 [destination.bigquery.credentials]
 scopes = "[\"a\"]"
+[destination.snowflake.credentials]
+port = "<configure me>"
+password = "<configure me>"
 [runtime]
 log_level = "INFO"
 request_max_attempts = "many"
@@ -818,9 +821,9 @@ parallelism_strategy = "random"
                 config.toml:7:19 error [wrong-value-type] `connect_timeout` is a string, which dlt cannot turn into an integer
                 config.toml:11:18 error [wrong-value-type] `retry_deadline` is a string, which dlt cannot turn into a float
                 config.toml:13:20 error [invalid-literal] `replace_strategy` must be one of "truncate-and-insert", "insert-from-staging", "staging-optimized"; dlt rejects "drop-everything"
-                config.toml:18:24 error [wrong-value-type] `request_max_attempts` is a string, which dlt cannot turn into an integer
-                config.toml:21:24 error [wrong-value-type] `raise_on_failed_jobs` is a string, which dlt cannot turn into a boolean
-                config.toml:22:24 error [invalid-literal] `parallelism_strategy` must be one of "parallel", "table-sequential", "sequential"; dlt rejects "random"
+                config.toml:21:24 error [wrong-value-type] `request_max_attempts` is a string, which dlt cannot turn into an integer
+                config.toml:24:24 error [wrong-value-type] `raise_on_failed_jobs` is a string, which dlt cannot turn into a boolean
+                config.toml:25:24 error [invalid-literal] `parallelism_strategy` must be one of "parallel", "table-sequential", "sequential"; dlt rejects "random"
             "#]],
         );
     }

@@ -111,4 +111,14 @@ mod tests {
             "//- .dlt/config.toml\na = 1\n# c\na = 2\n//- .dlt/prod.secrets.toml\n[destination\n",
         ));
     }
+
+    #[test]
+    fn destination_findings_are_part_of_the_file_diagnostics() {
+        expect_test::expect![[r#"
+            secrets.toml:2:1 warning [unknown-key] `pasword` is not a key of destination.postgres.credentials (postgres); dlt ignores it. Did you mean `password`?
+        "#]]
+        .assert_eq(&render(
+            "//- .dlt/secrets.toml\n[destination.postgres.credentials]\npasword = \"x\"\n[sources.github]\npasword = 1\n",
+        ));
+    }
 }
