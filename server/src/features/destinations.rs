@@ -21,6 +21,16 @@ pub fn destination_diagnostics(
     file: &SourceFile,
     out: &mut Vec<Diagnostic>,
 ) {
+    // taplo's recovery guesses the tree of a broken file (an unclosed header swallows the next
+    // line's key); findings on that guess would be noise next to the syntax error.
+    if file
+        .doc
+        .errors
+        .iter()
+        .any(|e| e.kind == crate::model::toml::TomlErrorKind::Syntax)
+    {
+        return;
+    }
     let scope = Scope::new(folder, file, &snapshot.context.env);
     let values = FolderValues::new(snapshot, folder);
     validate(&scope, out);
@@ -572,7 +582,7 @@ pub fn missing_credentials(scope: &Scope, values: &dyn ValueSource, out: &mut Ve
                 Severity::Warning,
                 codes::MISSING_CREDENTIALS,
                 format!(
-                    "with profile `{profile}`, `{name}` ({}) is missing {}: dlt will fail to use it. Set {} in {profile}.secrets.toml or secrets.toml, or in the environment as {}",
+                    "with profile `{profile}`, `{name}` ({}) has no value (placeholders do not count) for {}: dlt will fail to use it. Set {} in {profile}.secrets.toml or secrets.toml, or in the environment as {}",
                     destination.name,
                     keys.join(", "),
                     if missing.len() == 1 { "it" } else { "them" },
@@ -907,8 +917,8 @@ log_level = "INFO"
 destination_type = "duckdb"
 "#,
             expect![[r#"
-                config.toml:2:20 warning [missing-credentials] with profile `access`, `warehouse` (postgres) is missing destination.warehouse.credentials.password, destination.warehouse.credentials.username: dlt will fail to use it. Set them in access.secrets.toml or secrets.toml, or in the environment as DESTINATION__WAREHOUSE__CREDENTIALS__PASSWORD, DESTINATION__WAREHOUSE__CREDENTIALS__USERNAME
-                config.toml:2:20 warning [missing-credentials] with profile `prod`, `warehouse` (postgres) is missing destination.warehouse.credentials.password: dlt will fail to use it. Set it in prod.secrets.toml or secrets.toml, or in the environment as DESTINATION__WAREHOUSE__CREDENTIALS__PASSWORD
+                config.toml:2:20 warning [missing-credentials] with profile `access`, `warehouse` (postgres) has no value (placeholders do not count) for destination.warehouse.credentials.password, destination.warehouse.credentials.username: dlt will fail to use it. Set them in access.secrets.toml or secrets.toml, or in the environment as DESTINATION__WAREHOUSE__CREDENTIALS__PASSWORD, DESTINATION__WAREHOUSE__CREDENTIALS__USERNAME
+                config.toml:2:20 warning [missing-credentials] with profile `prod`, `warehouse` (postgres) has no value (placeholders do not count) for destination.warehouse.credentials.password: dlt will fail to use it. Set it in prod.secrets.toml or secrets.toml, or in the environment as DESTINATION__WAREHOUSE__CREDENTIALS__PASSWORD
             "#]],
         );
     }
@@ -1016,6 +1026,41 @@ free = true
             expect![[r#"
                 config.toml:6:1 warning [unknown-key] `nmae` is not a key of workspace.settings (WorkspaceSettings); dlt ignores it. Did you mean `name`?
             "#]],
+        );
+    }
+
+    #[test]
+    fn a_profile_file_sees_its_profiles_destination_type() {
+        check(
+            r#"
+//- .dlt/.workspace
+//- .dlt/config.toml
+[destination.warehouse]
+destination_type = "duckdb"
+[destination.warehouse.credentials]
+database = "local.duckdb"
+//- .dlt/prod.config.toml
+[destination.warehouse]
+destination_type = "postgres"
+//- .dlt/prod.secrets.toml
+[destination.warehouse.credentials]
+host = "h"
+database = "d"
+username = "u"
+password = "p"
+sslmode = "require"
+"#,
+            expect![[r#"
+                prod.secrets.toml:6:1 warning [unknown-key] `sslmode` is not a key of destination.warehouse.credentials (postgres); dlt ignores it
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_file_with_syntax_errors_gets_no_spec_findings() {
+        check(
+            "//- .dlt/secrets.toml\n[destination.duckdb\npassword = \"x\"\n",
+            expect![[r#""#]],
         );
     }
 

@@ -108,12 +108,15 @@ impl<'a> Scope<'a> {
         Scope { folder, file, env }
     }
 
-    /// Files of the folder, the scope's own file first, then base files, then profile files.
+    /// Files of the folder, the scope's own file first, then the files of its profile (a
+    /// profile file overrides the base file for that profile), base files, other profiles' files.
     pub fn files(&self) -> impl Iterator<Item = &'a SourceFile> + '_ {
-        let rank = |f: &SourceFile| match f.role {
-            FileRole::Base(_) => 0,
-            FileRole::Profile { .. } => 1,
-            _ => 2,
+        let own_profile = self.file.role.profile().map(str::to_string);
+        let rank = move |f: &SourceFile| match &f.role {
+            FileRole::Profile { profile, .. } if Some(profile) == own_profile.as_ref() => 0,
+            FileRole::Base(_) => 1,
+            FileRole::Profile { .. } => 2,
+            _ => 3,
         };
         let mut others: Vec<&'a SourceFile> = self
             .folder
