@@ -338,9 +338,10 @@ pub fn value_kind(value: &Value) -> &'static str {
     }
 }
 
-/// Whether dlt turns `value` into the field's type. dlt coerces generously: `"5433"` is an
-/// integer, `"yes"`/`"true"` and integers are booleans, integers are floats, any scalar is a
-/// string, and JSON text is a list or a dict. Placeholders are never wrong.
+/// Whether dlt turns `value` into the field's type. dlt coerces generously (checked against
+/// dlt 1.31's resolver): `"5433"`, `"0x10"` and `5.0` are integers, `"yes"`/`"t"`/`"1"` and any
+/// number are booleans, integers are floats, any value is a string, and JSON text (only JSON,
+/// not Python literals) is a list or a dict. Placeholders are never wrong.
 pub fn coerces(field: &Field, value: &Value) -> bool {
     let text = match value {
         Value::Scalar(Scalar::Str(s)) => Some(s.trim()),
@@ -349,6 +350,7 @@ pub fn coerces(field: &Field, value: &Value) -> bool {
     if text.is_some_and(is_placeholder) || matches!(value, Value::Invalid) {
         return true;
     }
+    let json = |t: &str| serde_json::from_str::<serde_json::Value>(t).ok();
     match field.ty {
         FieldType::Any => true,
         // A table or array becomes its JSON text; odd, but dlt accepts it.
@@ -356,44 +358,50 @@ pub fn coerces(field: &Field, value: &Value) -> bool {
         FieldType::Integer => match value {
             Value::Scalar(Scalar::Int(_)) => true,
             Value::Scalar(Scalar::Float(f)) => f.fract() == 0.0,
-            _ => text.is_some_and(|t| t.replace('_', "").parse::<i64>().is_ok()),
+            _ => text.is_some_and(parses_as_int),
         },
         FieldType::Float => match value {
             Value::Scalar(Scalar::Int(_) | Scalar::Float(_)) => true,
             _ => text.is_some_and(|t| t.replace('_', "").parse::<f64>().is_ok()),
         },
         FieldType::Boolean => match value {
-            Value::Scalar(Scalar::Bool(_) | Scalar::Int(_)) => true,
+            Value::Scalar(Scalar::Bool(_) | Scalar::Int(_) | Scalar::Float(_)) => true,
             _ => text.is_some_and(|t| {
                 matches!(
                     t.to_ascii_lowercase().as_str(),
-                    "true"
-                        | "false"
-                        | "yes"
-                        | "no"
-                        | "t"
-                        | "f"
-                        | "y"
-                        | "n"
-                        | "1"
-                        | "0"
-                        | "on"
-                        | "off"
+                    "true" | "false" | "yes" | "no" | "t" | "f" | "y" | "n" | "1" | "0"
                 )
             }),
         },
         FieldType::List => match value {
             Value::Array(_) => true,
-            _ => text.is_some_and(|t| t.starts_with('[')),
+            _ => text.and_then(json).is_some_and(|v| v.is_array()),
         },
         FieldType::Table => match value {
             Value::Table(_) => true,
             // Embedded specs may have a native string form; the native check judges those.
             _ if !field.variants.is_empty() => text.is_some(),
-            _ => text.is_some_and(|t| t.starts_with('{')),
+            _ => text.and_then(json).is_some_and(|v| v.is_object()),
         },
         FieldType::Literal => literal_matches(field, value),
     }
+}
+
+/// Python's `int(text, 0)`-like reading dlt applies: decimal with `_`, or `0x`/`0o`/`0b`.
+fn parses_as_int(text: &str) -> bool {
+    let t = text.replace('_', "");
+    let t = t.strip_prefix(['-', '+']).map_or(t.clone(), str::to_string);
+    let lower = t.to_ascii_lowercase();
+    if let Some(hex) = lower.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).is_ok();
+    }
+    if let Some(oct) = lower.strip_prefix("0o") {
+        return i64::from_str_radix(oct, 8).is_ok();
+    }
+    if let Some(bin) = lower.strip_prefix("0b") {
+        return i64::from_str_radix(bin, 2).is_ok();
+    }
+    !t.is_empty() && t.parse::<u64>().is_ok()
 }
 
 /// Whether `value` is one of the field's literal values (a number may be written as a string).
@@ -418,4 +426,60 @@ pub fn table_at<'t, S: AsRef<str>>(root: &'t Table, path: &[S]) -> Option<&'t Ta
         return Some(root);
     }
     root.get_path(path)?.as_table()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::toml::TomlDoc;
+
+    /// Each case is checked against what dlt 1.31's resolver did with the same value.
+    #[test]
+    fn coercions_follow_dlt() {
+        let catalog = Catalog::get();
+        let pg = catalog.destination("postgres").unwrap();
+        let bq = catalog.destination("bigquery").unwrap();
+        let fs = catalog.destination("filesystem").unwrap();
+        let field = |d: &'static Destination, p: &str| {
+            let path: Vec<&str> = p.split('.').collect();
+            d.field_at(&path).unwrap()
+        };
+        let cases: [(&Field, &str, bool); 22] = [
+            (field(pg, "credentials.port"), r#""5433""#, true),
+            (field(pg, "credentials.port"), "5.0", true),
+            (field(pg, "credentials.port"), "5.5", false),
+            (field(pg, "credentials.port"), "true", false),
+            (field(pg, "credentials.port"), r#""0x10""#, true),
+            (field(pg, "credentials.port"), r#"" 7 ""#, true),
+            (field(pg, "credentials.port"), r#""five""#, false),
+            (field(pg, "create_indexes"), r#""yes""#, true),
+            (field(pg, "create_indexes"), r#""on""#, false),
+            (field(pg, "create_indexes"), "2", true),
+            (field(pg, "create_indexes"), r#""T""#, true),
+            (field(bq, "http_timeout"), "3", true),
+            (field(bq, "http_timeout"), r#""abc""#, false),
+            (field(pg, "credentials.host"), "5", true),
+            (field(pg, "credentials.host"), "{ a = 1 }", true),
+            (field(bq, "credentials.scopes"), r#"'["a"]'"#, true),
+            (field(bq, "credentials.scopes"), r#""['a']""#, false),
+            (field(bq, "credentials.scopes"), r#""a,b""#, false),
+            (field(fs, "kwargs"), r#"'{"a": 1}'"#, true),
+            (field(fs, "kwargs"), r#""x=1""#, false),
+            (
+                field(pg, "replace_strategy"),
+                r#""staging-optimized""#,
+                true,
+            ),
+            (field(pg, "credentials.port"), r#""<configure me>""#, true),
+        ];
+        let mut wrong = Vec::new();
+        for (f, toml, want) in cases {
+            let doc = TomlDoc::parse(&format!("v = {toml}"));
+            let value = &doc.root.get("v").unwrap().value;
+            if coerces(f, value) != want {
+                wrong.push(format!("{} = {toml}: want {want}", f.name));
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
 }
