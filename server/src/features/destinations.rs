@@ -797,6 +797,34 @@ credentials.project_id = "p"
     }
 
     #[test]
+    fn iceberg_and_lance_credentials_follow_catalog_type() {
+        check(
+            r#"
+//- .dlt/config.toml
+[destination.iceberg]
+catalog_type = "sql"
+[destination.iceberg.credentials]
+uri = "sqlite:///catalog.db"
+warehouse = "s3://bucket"
+[destination.lake]
+destination_type = "lance"
+catalog_type = "rest"
+[destination.lake.credentials]
+bucket_url = "s3://bucket"
+[destination.ice2]
+destination_type = "iceberg"
+catalog_type = "hive"
+"#,
+            expect![[r#"
+                config.toml:4:1 warning [unknown-key] `uri` is not a key of destination.iceberg.credentials (iceberg with catalog_type = "sql": IcebergSqlCatalogCredentials); dlt ignores it
+                config.toml:5:1 warning [unknown-key] `warehouse` is not a key of destination.iceberg.credentials (iceberg with catalog_type = "sql": IcebergSqlCatalogCredentials); dlt ignores it
+                config.toml:10:1 warning [unknown-key] `bucket_url` is not a key of destination.lake.credentials (lance with catalog_type = "rest": RestCatalogCredentials); dlt ignores it
+                config.toml:13:16 error [invalid-literal] `catalog_type` must be one of "rest", "sql", "glue", "glue-rest", "s3tables-rest"; dlt rejects "hive"
+            "#]],
+        );
+    }
+
+    #[test]
     fn value_types_follow_dlt_coercions() {
         check(
             r#"

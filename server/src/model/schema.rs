@@ -115,15 +115,16 @@ impl<'a> Scope<'a> {
         let rank = move |f: &SourceFile| match &f.role {
             FileRole::Profile { profile, .. } if Some(profile) == own_profile.as_ref() => 0,
             FileRole::Base(_) => 1,
-            FileRole::Profile { .. } => 2,
-            _ => 3,
+            _ => 2,
         };
         let mut others: Vec<&'a SourceFile> = self
             .folder
             .files
             .values()
             .map(|f| f.as_ref())
-            .filter(|f| f.path != self.file.path && f.role != FileRole::Other)
+            // dlt never reads misnamed (`secrets.prod.toml`) or other files.
+            .filter(|f| f.path != self.file.path)
+            .filter(|f| matches!(f.role, FileRole::Base(_) | FileRole::Profile { .. }))
             .collect();
         others.sort_by_key(|f| rank(f));
         std::iter::once(self.file).chain(others)
