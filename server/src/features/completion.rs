@@ -29,7 +29,9 @@ pub enum CompletionKind {
 /// One completion proposal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompletionItem {
+    /// What the list shows (a key, a quoted value, a header).
     pub label: String,
+    /// What the item stands for.
     pub kind: CompletionKind,
     /// One line: type, required marker, default.
     pub detail: Option<String>,
@@ -37,6 +39,7 @@ pub struct CompletionItem {
     pub documentation: Option<String>,
     /// The text that replaces `replace`; a snippet (`$1`, `${1|a,b|}`) when `is_snippet`.
     pub insert_text: String,
+    /// Whether `insert_text` uses snippet syntax.
     pub is_snippet: bool,
     /// The byte range the insert text replaces (empty: insert at the offset).
     pub replace: Span,

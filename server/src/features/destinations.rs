@@ -433,6 +433,24 @@ pub trait ValueSource {
     fn is_set(&self, profile: &str, path: &[&str]) -> bool;
 }
 
+/// A [`ValueSource`] from a list of profiles and a closure, for resolvers defined elsewhere.
+pub struct FnValues<F: Fn(&str, &[&str]) -> bool> {
+    /// The profiles to check.
+    pub profiles: Vec<String>,
+    /// `is_set(profile, exact key path)`.
+    pub is_set: F,
+}
+
+impl<F: Fn(&str, &[&str]) -> bool> ValueSource for FnValues<F> {
+    fn profiles(&self) -> Vec<String> {
+        self.profiles.clone()
+    }
+
+    fn is_set(&self, profile: &str, path: &[&str]) -> bool {
+        (self.is_set)(profile, path)
+    }
+}
+
 /// [`ValueSource`] over one folder's files, the global dir and the environment.
 pub struct FolderValues<'a> {
     folder: &'a DltFolder,
@@ -630,12 +648,20 @@ fn missing_for(
             missing.push(vec!["destination".into(), name.into(), field.name.clone()]);
         }
     }
-    let Some(credentials) = destination.credentials().filter(|c| c.needs_value()) else {
+    let Some(credentials) = destination.credentials().filter(|c| c.required) else {
         return missing;
     };
+    // Judged on the specs the bucket or catalog type picks: an sftp bucket needs nothing though
+    // an s3 one would.
     let specs = scope.pick(credentials, &["destination", name]);
-    // The machine's default credentials chain (AWS, GCP, Azure) may answer for these.
-    if specs.is_empty() || specs.iter().any(|s| s.ambient_default) {
+    // A spec that resolves from its defaults needs nothing, and the machine's default
+    // credentials chain (AWS, GCP, Azure) may answer for the others.
+    if specs.is_empty()
+        || specs.iter().any(|s| s.ambient_default)
+        || specs
+            .iter()
+            .any(|s| !s.fields.iter().any(Field::needs_value))
+    {
         return missing;
     }
     let per_spec: Vec<Vec<Vec<String>>> = specs
@@ -1082,6 +1108,30 @@ sslmode = "require"
                 prod.secrets.toml:6:1 warning [unknown-key] `sslmode` is not a key of destination.warehouse.credentials (postgres); dlt ignores it
             "#]],
         );
+    }
+
+    #[test]
+    fn another_resolver_can_answer_for_the_files() {
+        let snap = fixture(
+            "//- .dlt/.workspace\n//- .dlt/config.toml\n[destination.lake]\ndestination_type = \"filesystem\"\nbucket_url = \"sftp://host/dir\"\n[destination.warehouse]\ndestination_type = \"postgres\"\n",
+        );
+        let folder = snap.folders.values().next().unwrap();
+        let file = folder.file("config.toml").unwrap();
+        let scope = Scope::new(folder, file, &snap.context.env);
+        // Pretends `ci` sets everything but passwords; SFTP credentials need none.
+        let values = FnValues {
+            profiles: vec!["ci".into()],
+            is_set: |_: &str, path: &[&str]| !path.last().is_some_and(|k| k.ends_with("password")),
+        };
+        let mut out = Vec::new();
+        missing_credentials(&scope, &values, &mut out);
+        let messages: Vec<&str> = out.iter().map(|d| d.message.as_str()).collect();
+        expect![[r#"
+            [
+                "with profile `ci`, `warehouse` (postgres) has no value (placeholders do not count) for destination.warehouse.credentials.password: dlt will fail to use it. Set it in ci.secrets.toml or secrets.toml, or in the environment as DESTINATION__WAREHOUSE__CREDENTIALS__PASSWORD",
+            ]
+        "#]]
+        .assert_debug_eq(&messages);
     }
 
     #[test]

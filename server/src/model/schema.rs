@@ -28,9 +28,11 @@ const CLOSED_SECTIONS: &[&str] = &[
 /// The files of one folder and the environment, as seen from the file being analysed.
 #[derive(Clone, Copy)]
 pub struct Scope<'a> {
+    /// The `.dlt` folder whose files are searched.
     pub folder: &'a DltFolder,
     /// The file the key paths come from; it is searched first.
     pub file: &'a SourceFile,
+    /// The environment dlt would run in.
     pub env: &'a BTreeMap<String, String>,
 }
 
@@ -48,7 +50,9 @@ pub enum TypeOrigin {
 /// The `destination_type` of `destination.<name>` as written, and where.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DestinationType {
+    /// The value as written (`postgres`, `dlt.destinations.postgres`).
     pub value: String,
+    /// Where it comes from.
     pub origin: TypeOrigin,
 }
 
