@@ -352,7 +352,12 @@ fn value_snippet(scope: &Scope, table: &[String], field: &'static Field) -> Stri
                 .pick(field, &parent)
                 .iter()
                 .filter_map(|s| s.native.as_ref())
-                .find(|n| n.form == NativeForm::ConnectionString && !n.schemes.is_empty())
+                // A duckdb path or a MotherDuck database name is the usual string, not a URL.
+                .find(|n| {
+                    n.form == NativeForm::ConnectionString
+                        && !n.schemes.is_empty()
+                        && !n.plain_string
+                })
                 .map(|n| format!("{}://user:password@host:port/database", n.schemes[0]));
             match example {
                 Some(e) => format!("\"${{1:{e}}}\""),
@@ -848,6 +853,58 @@ pub(crate) mod tests {
                 [destination.snowflake_plus.credentials] (Snippet) snowflake_plus credentials: database, host => [destination.snowflake_plus.credentials]⏎database = "${1:database}"⏎host = "${2:host}"⏎
                 [destination.sqlalchemy.credentials] (Snippet) sqlalchemy credentials: drivername => [destination.sqlalchemy.credentials]⏎drivername = "${1:drivername}"⏎
                 [destination.synapse.credentials] (Snippet) synapse credentials: database, password, username, host, driver => [destination.synapse.credentials]⏎database = "${1:database}"⏎password = "${2:password}"⏎username = "${3:username}"⏎host = "${4:host}"⏎driver = "${5:driver}"⏎
+            "#]],
+        );
+    }
+
+    #[test]
+    fn motherduck_bigquery_and_duckdb_keys() {
+        check(
+            "//- .dlt/secrets.toml\n[destination.motherduck.credentials]\ndatabase = \"db\"\n$0\n",
+            expect![[r#"
+                password (Key) string · required · secret => password = "$1"
+                custom_user_agent (Key) string = "dlt/1.31.0(linux)" => custom_user_agent = "${1:dlt/1.31.0(linux)}"
+                extensions (Key) list => extensions = [$1]
+                global_config (Key) table => global_config = { $1 }
+                host (Key) string => host = "$1"
+                local_config (Key) table => local_config = { $1 }
+                port (Key) integer => port = ${1:0}
+                pragmas (Key) list => pragmas = [$1]
+                query (Key) table => query = { $1 }
+                read_only (Key) boolean = false => read_only = ${1|false,true|}
+                session_timezone (Key) string = "UTC" => session_timezone = "${1:UTC}"
+                statements (Key) list · secret => statements = [$1]
+                username (Key) string = "motherduck" => username = "${1:motherduck}"
+                required credentials (MotherDuckCredentials) (Snippet) motherduck credentials: password => password = "${1:password}"⏎
+            "#]],
+        );
+        check(
+            "//- .dlt/secrets.toml\n[destination.bq]\ndestination_type = \"bigquery\"\n[destination.bq.credentials]\nproject_id = \"p\"\npriv$0\n",
+            expect![[r#"
+                client_email (Key) string · required => client_email = "$1" [replaces "priv"]
+                client_id (Key) string · required => client_id = "$1" [replaces "priv"]
+                client_secret (Key) string · required · secret => client_secret = "$1" [replaces "priv"]
+                private_key (Key) string · required · secret => private_key = "$1" [replaces "priv"]
+                refresh_token (Key) string · required · secret => refresh_token = "$1" [replaces "priv"]
+                private_key_id (Key) string => private_key_id = "$1" [replaces "priv"]
+                scopes (Key) list => scopes = [$1] [replaces "priv"]
+                token (Key) string · secret => token = "$1" [replaces "priv"]
+            "#]],
+        );
+        check(
+            "//- .dlt/config.toml\n[destination.duckdb]\ncreate_$0\n",
+            expect![[r#"
+                create_indexes (Key) boolean = false => create_indexes = ${1|false,true|} [replaces "create_"]
+                credentials (Key) table · secret => credentials = { $1 } [replaces "create_"]
+                destination_name (Key) string => destination_name = "$1" [replaces "create_"]
+                destination_type (Key) string => destination_type = "$1" [replaces "create_"]
+                enable_dataset_name_normalization (Key) boolean = true => enable_dataset_name_normalization = ${1|true,false|} [replaces "create_"]
+                environment (Key) string => environment = "$1" [replaces "create_"]
+                info_tables_query_threshold (Key) integer = 1000 => info_tables_query_threshold = ${1:1000} [replaces "create_"]
+                replace_strategy (Key) "truncate-and-insert" | "insert-from-staging" | "staging-optimized" => replace_strategy = ${1|"truncate-and-insert","insert-from-staging","staging-optimized"|} [replaces "create_"]
+                staging_config (Key) table => staging_config = { $1 } [replaces "create_"]
+                staging_dataset_name_layout (Key) string = "%s_staging" => staging_dataset_name_layout = "${1:%s_staging}" [replaces "create_"]
+                truncate_tables_on_staging_destination_before_load (Key) boolean = true => truncate_tables_on_staging_destination_before_load = ${1|true,false|} [replaces "create_"]
             "#]],
         );
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::catalog::{did_you_mean, Catalog, Field, NativeForm, Spec};
+use crate::model::catalog::{did_you_mean, Catalog, Field, FieldType, NativeForm, Spec};
 use crate::model::diagnostic::{self as codes, Diagnostic, Severity};
 use crate::model::files::FileRole;
 use crate::model::schema::{
@@ -169,6 +169,13 @@ fn unknown_key(
         .map(|f| f.name.as_str());
     if let Some(s) = did_you_mean(candidates, key) {
         message += &format!(". Did you mean `{s}`?");
+    } else if path.last().is_some_and(|p| p == "credentials")
+        && schema
+            .field("query")
+            .is_some_and(|f| f.ty == FieldType::Table)
+    {
+        // Connection-string credentials pass driver options through their `query` table.
+        message += &format!(". Driver options go in the `query` table: query.{key} = …");
     } else if path.first().is_some_and(|p| p == "runtime") && !scope.workspace() {
         // A plain project reads the plain runtime spec; dlthub's keys need a workspace.
         if Catalog::get()
@@ -229,16 +236,11 @@ fn check_value(
         }
         return;
     }
-    if array_of_tables
-        && matches!(
-            field.ty,
-            crate::model::catalog::FieldType::List | crate::model::catalog::FieldType::Any
-        )
-    {
+    if array_of_tables && matches!(field.ty, FieldType::List | FieldType::Any) {
         return;
     }
     let key = path.last().map(String::as_str).unwrap_or_default();
-    let (code, message) = if field.ty == crate::model::catalog::FieldType::Literal {
+    let (code, message) = if field.ty == FieldType::Literal {
         (
             codes::INVALID_LITERAL,
             format!(
@@ -842,8 +844,8 @@ destination_type = "iceberg"
 catalog_type = "hive"
 "#,
             expect![[r#"
-                config.toml:4:1 warning [unknown-key] `uri` is not a key of destination.iceberg.credentials (iceberg with catalog_type = "sql": IcebergSqlCatalogCredentials); dlt ignores it
-                config.toml:5:1 warning [unknown-key] `warehouse` is not a key of destination.iceberg.credentials (iceberg with catalog_type = "sql": IcebergSqlCatalogCredentials); dlt ignores it
+                config.toml:4:1 warning [unknown-key] `uri` is not a key of destination.iceberg.credentials (iceberg with catalog_type = "sql": IcebergSqlCatalogCredentials); dlt ignores it. Driver options go in the `query` table: query.uri = …
+                config.toml:5:1 warning [unknown-key] `warehouse` is not a key of destination.iceberg.credentials (iceberg with catalog_type = "sql": IcebergSqlCatalogCredentials); dlt ignores it. Driver options go in the `query` table: query.warehouse = …
                 config.toml:10:1 warning [unknown-key] `bucket_url` is not a key of destination.lake.credentials (lance with catalog_type = "rest": RestCatalogCredentials); dlt ignores it
                 config.toml:13:16 error [invalid-literal] `catalog_type` must be one of "rest", "sql", "glue", "glue-rest", "s3tables-rest"; dlt rejects "hive"
             "#]],
@@ -1105,7 +1107,7 @@ password = "p"
 sslmode = "require"
 "#,
             expect![[r#"
-                prod.secrets.toml:6:1 warning [unknown-key] `sslmode` is not a key of destination.warehouse.credentials (postgres); dlt ignores it
+                prod.secrets.toml:6:1 warning [unknown-key] `sslmode` is not a key of destination.warehouse.credentials (postgres); dlt ignores it. Driver options go in the `query` table: query.sslmode = …
             "#]],
         );
     }
