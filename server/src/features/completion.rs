@@ -348,19 +348,21 @@ fn value_snippet(scope: &Scope, table: &[String], field: &'static Field) -> Stri
         FieldType::List => "[$1]".into(),
         FieldType::Table if !field.variants.is_empty() => {
             let parent: Vec<&str> = table.iter().map(String::as_str).collect();
-            let example = scope
-                .pick(field, &parent)
+            let specs = scope.pick(field, &parent);
+            let natives: Vec<_> = specs.iter().filter_map(|s| s.native.as_ref()).collect();
+            // A duckdb path or a MotherDuck database name is the usual string, not a URL.
+            let url = natives.iter().find(|n| {
+                n.form == NativeForm::ConnectionString && !n.schemes.is_empty() && !n.plain_string
+            });
+            let plain = natives
                 .iter()
-                .filter_map(|s| s.native.as_ref())
-                // A duckdb path or a MotherDuck database name is the usual string, not a URL.
-                .find(|n| {
-                    n.form == NativeForm::ConnectionString
-                        && !n.schemes.is_empty()
-                        && !n.plain_string
-                })
-                .map(|n| format!("{}://user:password@host:port/database", n.schemes[0]));
-            match example {
-                Some(e) => format!("\"${{1:{e}}}\""),
+                .any(|n| n.plain_string || n.form == NativeForm::String);
+            match url {
+                Some(n) => format!(
+                    "\"${{1:{}://user:password@host:port/database}}\"",
+                    n.schemes[0]
+                ),
+                None if plain => "\"$1\"".into(),
                 None => "{ $1 }".into(),
             }
         }
@@ -895,7 +897,7 @@ pub(crate) mod tests {
             "//- .dlt/config.toml\n[destination.duckdb]\ncreate_$0\n",
             expect![[r#"
                 create_indexes (Key) boolean = false => create_indexes = ${1|false,true|} [replaces "create_"]
-                credentials (Key) table · secret => credentials = { $1 } [replaces "create_"]
+                credentials (Key) table · secret => credentials = "$1" [replaces "create_"]
                 destination_name (Key) string => destination_name = "$1" [replaces "create_"]
                 destination_type (Key) string => destination_type = "$1" [replaces "create_"]
                 enable_dataset_name_normalization (Key) boolean = true => enable_dataset_name_normalization = ${1|true,false|} [replaces "create_"]
