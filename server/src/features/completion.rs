@@ -61,7 +61,17 @@ pub fn completions(
     let before = &text[line_start..offset];
     if let Some(header) = before.trim_start().strip_prefix('[') {
         if !header.contains(']') {
-            return header_items(&scope, header.trim_start_matches('['), offset);
+            // Replace the whole segment, also the part after the cursor (`[destination.pos|tgres]`).
+            let rest = &text[offset..];
+            let after = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(rest.len());
+            return header_items(
+                &scope,
+                header.trim_start_matches('['),
+                offset,
+                offset + after,
+            );
         }
     }
     match locate(&file.doc, offset) {
@@ -99,14 +109,14 @@ fn word_before(before: &str) -> &str {
 }
 
 /// Sections after `[`, destination types after `[destination.`, table-typed keys deeper down.
-fn header_items(scope: &Scope, typed: &str, offset: usize) -> Vec<CompletionItem> {
+fn header_items(scope: &Scope, typed: &str, offset: usize, end: usize) -> Vec<CompletionItem> {
     let segments: Vec<String> = typed
         .split('.')
         .map(|s| s.trim().trim_matches(['"', '\'']).to_string())
         .collect();
     let (prefix, parent) = segments.split_last().expect("split always yields one");
     let raw_last = typed.rsplit('.').next().unwrap_or_default();
-    let replace = Span::new(offset - raw_last.trim_start().len(), offset);
+    let replace = Span::new(offset - raw_last.trim_start().len(), end);
     let _ = prefix;
     let parent: Vec<&str> = parent.iter().map(String::as_str).collect();
     let item = |label: &str, kind, detail: String, doc: Option<String>| CompletionItem {
@@ -611,6 +621,17 @@ pub(crate) mod tests {
             schema (Section) SchemaConfiguration [replaces "ru"]
             sources (Section) source arguments [replaces "ru"]
         "#]],
+        );
+    }
+
+    #[test]
+    fn header_segment_is_replaced_whole() {
+        check(
+            "//- .dlt/config.toml\n[workspace.set$0tings]\n//- .dlt/.workspace\n",
+            expect![[r#"
+                runtime (Section) WorkspaceRuntimeConfiguration [replaces "settings"]
+                settings (Section) WorkspaceSettings [replaces "settings"]
+            "#]],
         );
     }
 
