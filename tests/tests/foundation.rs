@@ -189,9 +189,10 @@ fn picks_up_changes_made_on_disk_through_watched_files() {
     );
     let uri = ws.uri(".dlt/prod.secrets.toml");
     server.diagnostics(&uri, |d| !d.is_empty());
+    // Fixed, and valid for duckdb too (a `password` key here would be an unknown-key warning).
     ws.write(
         ".dlt/prod.secrets.toml",
-        "[destination.warehouse]\npassword = \"x\"\n",
+        "[destination.warehouse]\ndataset_name = \"x\"\n",
     );
     server.notify(
         "workspace/didChangeWatchedFiles",

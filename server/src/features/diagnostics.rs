@@ -34,6 +34,7 @@ pub fn file_diagnostics(
     super::misnamed::misnamed_file(folder, file, &mut out);
     super::workspace_rules::organization_id_conflicts(folder, file, &mut out);
     out.extend(super::secrets::secret_diagnostics(snapshot, folder, file));
+    super::destinations::destination_diagnostics(snapshot, folder, file, &mut out);
     out.sort_by_key(|d| d.span);
     out
 }
@@ -110,6 +111,16 @@ mod tests {
         "#]]
         .assert_eq(&render(
             "//- .dlt/config.toml\na = 1\n# c\na = 2\n//- .dlt/prod.secrets.toml\n[destination\n",
+        ));
+    }
+
+    #[test]
+    fn destination_findings_are_part_of_the_file_diagnostics() {
+        expect_test::expect![[r#"
+            secrets.toml:2:1 warning [unknown-key] `pasword` is not a key of destination.postgres.credentials (postgres); dlt ignores it. Did you mean `password`?
+        "#]]
+        .assert_eq(&render(
+            "//- .dlt/secrets.toml\n[destination.postgres.credentials]\npasword = \"x\"\n[sources.github]\npasword = 1\n",
         ));
     }
 }

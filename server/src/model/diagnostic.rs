@@ -55,6 +55,12 @@ codes! {
     SECRET_COMMITTED = "secret-committed": "A secret is in a file that git would commit.";
     SECRETS_FILE_NOT_IGNORED = "secrets-file-not-ignored": "A secrets file is not covered by the repository's ignore rules.";
     SECRETS_FILE_TRACKED = "secrets-file-tracked": "A secrets file is tracked by git or committed in HEAD; untrack it and rotate the credentials.";
+    UNKNOWN_KEY = "unknown-key": "A key that dlt's spec for this destination, its credentials or this section does not have; dlt ignores it (often a typo).";
+    UNKNOWN_DESTINATION_TYPE = "unknown-destination-type": "destination_type names no destination of dlt 1.31 (nor a module path); dlt cannot create the destination.";
+    WRONG_VALUE_TYPE = "wrong-value-type": "A value dlt cannot coerce to the field's type (a string that is no number where an integer belongs).";
+    INVALID_LITERAL = "invalid-literal": "A value outside the field's allowed set of literal values.";
+    INVALID_CONNECTION_STRING = "invalid-connection-string": "Credentials given as a string that dlt cannot parse for this destination (malformed URL, wrong scheme, no string form).";
+    MISSING_CREDENTIALS = "missing-credentials": "A named destination whose required credentials no file of a profile (nor the environment) sets.";
 }
 
 /// The README's table of diagnostic codes, generated from [`ALL_CODES`] so it cannot drift.

@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod dlthub;
 pub mod files;
 pub mod git;
+pub mod schema;
 pub mod secrets;
 pub mod source;
 pub mod text;
