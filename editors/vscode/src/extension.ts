@@ -25,6 +25,7 @@ const RESTRICTED = ["server.path", "server.extraArgs", "server.env", "cli.path"]
 
 let client: LanguageClient | undefined;
 let output: vscode.LogOutputChannel;
+let trace: vscode.LogOutputChannel;
 let statusBar: vscode.StatusBarItem;
 let activeProfileSupported = true;
 
@@ -80,6 +81,49 @@ function serverCommand(context: vscode.ExtensionContext): string {
   return exe;
 }
 
+/**
+ * The protocol trace channel. vscode-languageclient 11 traces only into a channel whose log level
+ * is Trace; this one is at Trace exactly when `dlt.trace.server` is not `off`, so the setting
+ * alone switches tracing on, as users expect.
+ */
+function createTraceChannel(): vscode.LogOutputChannel {
+  const channel = vscode.window.createOutputChannel("dlt-lsp Trace");
+  const changed = new vscode.EventEmitter<vscode.LogLevel>();
+  const level = () =>
+    vscode.workspace.getConfiguration("dlt").get<string>("trace.server", "off") === "off"
+      ? vscode.LogLevel.Info
+      : vscode.LogLevel.Trace;
+  const watch = vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration("dlt.trace.server")) changed.fire(level());
+  });
+  const line = (tag: string) => (message: string | Error, ...args: unknown[]) =>
+    channel.appendLine(`[${tag}] ${message instanceof Error ? message.stack ?? message.message : message}` +
+      (args.length ? ` ${args.map((a) => JSON.stringify(a)).join(" ")}` : ""));
+  return {
+    name: channel.name,
+    get logLevel() {
+      return level();
+    },
+    onDidChangeLogLevel: changed.event,
+    trace: line("trace"),
+    debug: line("debug"),
+    info: line("info"),
+    warn: line("warn"),
+    error: line("error"),
+    append: (v: string) => channel.append(v),
+    appendLine: (v: string) => channel.appendLine(v),
+    replace: (v: string) => channel.replace(v),
+    clear: () => channel.clear(),
+    show: (a?: unknown, b?: boolean) => channel.show(typeof a === "boolean" ? a : b),
+    hide: () => channel.hide(),
+    dispose: () => {
+      watch.dispose();
+      changed.dispose();
+      channel.dispose();
+    },
+  } as vscode.LogOutputChannel;
+}
+
 function createClient(context: vscode.ExtensionContext): LanguageClient {
   const command = serverCommand(context);
   const extraArgs = setting<string[]>("server.extraArgs", []);
@@ -93,6 +137,7 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
   const clientOptions: LanguageClientOptions = {
     documentSelector: DOCUMENT_SELECTOR,
     outputChannel: output,
+    traceOutputChannel: trace,
     initializationOptions: serverSettings(),
     // The server registers its own file watchers (`.dlt/**`, `.gitignore`) dynamically.
     synchronize: {},
@@ -282,10 +327,11 @@ async function updateStatusBar(): Promise<void> {
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel("dlt-lsp", { log: true });
+  trace = createTraceChannel();
   statusBar = vscode.window.createStatusBarItem("dlt.profile", vscode.StatusBarAlignment.Right, 100);
   statusBar.name = "dlt profile";
   statusBar.command = "dlt-lsp.showProfile";
-  context.subscriptions.push(output, statusBar);
+  context.subscriptions.push(output, trace, statusBar);
 
   context.subscriptions.push(
     vscode.commands.registerCommand("dlt-lsp.restartServer", () => restartClient(context)),
