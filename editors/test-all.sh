@@ -130,8 +130,9 @@ setup_vscode_e2e() {
   local have
   have=$(node -p "require('$dir/node_modules/code-server/package.json').version" 2>/dev/null)
   if [ "$have" != "$code_server_version" ]; then
-    mkdir -p "$dir" && echo '{"name":"code-server-for-tests","private":true}' >"$dir/package.json"
-    (cd "$dir" && npm install --no-save --no-audit --no-fund --allow-scripts=code-server,argon2 "code-server@$code_server_version") || return 1
+    # code-server's postinstall builds VS Code's native modules against Node 24's headers.
+    mkdir -p "$dir" && echo '{"name":"code-server-for-tests","private":true,"allowScripts":{"code-server":true,"argon2":true}}' >"$dir/package.json"
+    (cd "$dir" && npm install --no-save --no-audit --no-fund "code-server@$code_server_version") || return 1
   else
     echo "code-server $have already installed"
   fi
