@@ -4,6 +4,7 @@
 #
 #   editors/test-all.sh                      # helix neovim vscode vscode-e2e
 #   editors/test-all.sh helix neovim vscode  # a subset (vscode = typecheck, bundle, unit test, vsce package)
+#   editors/test-all.sh selfcheck            # the guarded steps, all on, against a fake server (not in the default set)
 #
 # Caches live in target/editors/ (a Python venv with Node 24 and Neovim 0.11.4, the npm cache,
 # code-server) and editors/vscode/node_modules; outside the repo only apt packages are installed
@@ -163,7 +164,18 @@ for t in "${targets[@]}"; do
         { [ -d "$repo/editors/vscode/node_modules/playwright-core" ] || step "vscode: npm ci" vscode_deps; }; then
         step "vscode-e2e: code-server + Chromium test" test_vscode_e2e && verdict[vscode-e2e]=PASS || verdict[vscode-e2e]=FAIL
       else verdict[vscode-e2e]=FAIL; fi ;;
-    *) echo "unknown target $t (helix neovim vscode vscode-e2e)"; verdict[$t]=FAIL ;;
+    selfcheck)
+      # The guarded steps of the Neovim and VS Code tests, all switched on, against
+      # editors/testing/fake-dlt-lsp.mjs: checks the tests themselves before the server has the features.
+      if step "selfcheck: node 24 and npm ci" vscode_deps && step "selfcheck: nvim" setup_neovim &&
+        step "selfcheck: code-server" setup_vscode_e2e; then
+        step "selfcheck: guarded steps against the fake server" env DLT_LSP_BIN="$repo/editors/testing/fake-dlt-lsp.mjs" \
+          DLT_E2E_HOVER=1 DLT_E2E_QUICKFIX=1 DLT_E2E_EXPLAIN=1 DLT_E2E_PROFILE=1 \
+          bash -c 'NVIM="$1/bin/nvim" "$2/editors/neovim/test/run.sh" && cd "$2/editors/vscode" &&
+            node scripts/package.mjs linux-x64 && node e2e/run.mjs' _ "$venv" "$repo" &&
+          verdict[selfcheck]=PASS || verdict[selfcheck]=FAIL
+      else verdict[selfcheck]=FAIL; fi ;;
+    *) echo "unknown target $t (helix neovim vscode vscode-e2e selfcheck)"; verdict[$t]=FAIL ;;
   esac
 done
 

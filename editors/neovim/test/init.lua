@@ -224,6 +224,26 @@ local function run()
   check('project_root rule', root('/p/.dlt/config.toml') == '/p' and root('/p/.dlt/prod.secrets.toml') == '/p'
     and root('/p/pyproject.toml') == nil and root('/p/.dlt/sub/x.toml') == nil
     and root('fugitive:///p/.dlt/config.toml') == nil and root('') == nil)
+
+  -- The nvim-lspconfig path of setup() (Neovim < 0.11), against a stand-in lspconfig.
+  local configs, set_up = {}, nil
+  package.loaded['lspconfig.configs'] = configs
+  package.loaded['lspconfig'] = setmetatable({}, {
+    __index = function(_, name)
+      return { setup = function(o) set_up = { name = name, opts = o } end }
+    end,
+  })
+  local real_has = vim.fn.has
+  vim.fn.has = function(feature)
+    return feature == 'nvim-0.11' and 0 or real_has(feature)
+  end
+  local ok, err = pcall(require('dlt_ls').setup, { cmd = { 'dlt-lsp', 'lsp' } })
+  vim.fn.has = real_has
+  package.loaded['lspconfig'], package.loaded['lspconfig.configs'] = nil, nil
+  local def = configs.dlt_ls and configs.dlt_ls.default_config
+  check('nvim-lspconfig registration', ok and def ~= nil and set_up ~= nil and set_up.name == 'dlt_ls'
+    and def.root_dir('/p/.dlt/config.toml') == '/p' and def.root_dir('/p/pyproject.toml') == nil
+    and vim.json.encode(def.init_options) == '{}' and vim.deep_equal(def.filetypes, { 'toml' }), err)
 end
 
 vim.api.nvim_create_autocmd('VimEnter', {

@@ -7,6 +7,8 @@
 // Guarded until the server has the features (switch on with the variable):
 //   DLT_E2E_HOVER=1     hover over a key shows the per-profile table
 //   DLT_E2E_QUICKFIX=1  the quick fix moves the password from config.toml to secrets.toml
+//   DLT_E2E_EXPLAIN=1   "dlt: Explain Key at Cursor" lists the profiles (request dlt/effectiveValue)
+//   DLT_E2E_PROFILE=1   the status bar shows the active profile (request dlt/activeProfile)
 // Timeouts only bound a failure; no step waits for a fixed time.
 
 import { spawn, spawnSync } from "node:child_process";
@@ -65,6 +67,11 @@ async function until(what, probe, timeout = TIMEOUT) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+/** The URIs of the didOpen notifications in a vscode-languageclient verbose trace. */
+function didOpens(trace) {
+  const re = /Sending notification 'textDocument\/didOpen'\.\s*Params:\s*\{\s*"textDocument":\s*\{\s*"uri":\s*"([^"]+)"/g;
+  return [...trace.matchAll(re)].map((m) => m[1]);
 }
 function filesUnder(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -201,10 +208,13 @@ try {
   check("Problems panel lists the diagnostic", /duplicate key/.test(problemText), problemText);
   await page.screenshot({ path: path.join(artifacts, "diagnostic.png") });
 
+  // The first token of the second `log_level` line (the duplicate): a key, not a value.
+  const keySpan = () => page.locator(".editor-instance .view-lines .view-line", { hasText: 'log_level = "INFO"' })
+    .locator("span span").first();
+
   if (env.DLT_E2E_HOVER === "1") {
     await page.mouse.move(5, 5);
-    const key = page.locator(".editor-instance .view-lines .view-line span", { hasText: "log_level" }).nth(1);
-    await key.hover();
+    await keySpan().hover({ position: { x: 8, y: 4 } });
     const table = page.locator(".monaco-hover:visible table").first();
     await table.waitFor();
     const t = (await table.innerText()).replace(/\s+/g, " ");
@@ -214,6 +224,32 @@ try {
     await page.mouse.move(5, 5);
   } else {
     skip("hover per-profile table", "set DLT_E2E_HOVER=1 once the server answers textDocument/hover");
+  }
+
+  if (env.DLT_E2E_EXPLAIN === "1") {
+    await keySpan().click({ position: { x: 8, y: 4 } });
+    await page.keyboard.press("F1");
+    const input = page.locator(".quick-input-widget input").first();
+    await input.fill(">dlt: Explain Key at Cursor");
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "Explain Key at Cursor" }).first().waitFor();
+    await page.keyboard.press("Enter");
+    const prodRow = page.locator(".quick-input-widget .monaco-list-row", { hasText: "prod" }).first();
+    await prodRow.waitFor();
+    const rows = (await page.locator(".quick-input-widget .monaco-list-row:visible").allInnerTexts()).join(" | ").replace(/\s+/g, " ");
+    check("Explain Key lists the profiles", /\bdev\b/.test(rows) && /\bprod\b/.test(rows), rows.slice(0, 200));
+    await page.screenshot({ path: path.join(artifacts, "explain-key.png") });
+    await page.keyboard.press("Escape");
+  } else {
+    skip("Explain Key at Cursor", "set DLT_E2E_EXPLAIN=1 once the server answers dlt/effectiveValue");
+  }
+
+  if (env.DLT_E2E_PROFILE === "1") {
+    const item = page.locator(".statusbar-item", { hasText: "dlt:" }).first();
+    await item.waitFor();
+    const text = (await item.innerText()).trim();
+    check("status bar shows the active profile", /dlt: dev/.test(text), text);
+  } else {
+    skip("status bar profile", "set DLT_E2E_PROFILE=1 once the server answers dlt/activeProfile");
   }
 
   if (env.DLT_E2E_QUICKFIX === "1") {
@@ -240,14 +276,13 @@ try {
   const logs = path.join(userData, "logs");
   const traceFile = await until("the protocol trace of dev.config.toml", () => filesUnder(logs).find((f) => {
     if (!f.includes("dlt-lsp Trace")) return false;
-    const text = fs.readFileSync(f, "utf8");
-    return /textDocument\/didOpen/.test(text) && text.includes("dev.config.toml");
+    return didOpens(fs.readFileSync(f, "utf8")).some((u) => u.endsWith("/.dlt/dev.config.toml"));
   }));
   const traceText = fs.readFileSync(traceFile, "utf8");
-  const opened = [...traceText.matchAll(/"uri":\s*"([^"]+)"/g)].map((m) => m[1]);
+  const opened = didOpens(traceText);
   check("the server was sent .dlt files", opened.some((u) => u.endsWith("/.dlt/config.toml")));
   check("pyproject.toml never reaches the server", !traceText.includes("pyproject.toml"),
-    `uris in trace: ${[...new Set(opened.map((u) => u.split("/ws/").pop()))].join(", ")}`);
+    `didOpen sent for: ${[...new Set(opened.map((u) => u.split("/ws/").pop()))].join(", ")}`);
   const clientLog = filesUnder(logs).find((f) => path.basename(f).startsWith("dlt-lsp") && !f.includes("Trace") &&
     fs.readFileSync(f, "utf8").includes("[client] starting"));
   const started = clientLog && fs.readFileSync(clientLog, "utf8").match(/\[client\] starting (\S+)/)?.[1];

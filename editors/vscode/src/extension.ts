@@ -297,9 +297,14 @@ async function serverCommandFor(name: "dlt.connect" | "dlt.sync" | "dlt.showProf
   }
 }
 
-/** Shows the active profile of the active file's dlt project (`dlt/activeProfile`). */
+/**
+ * Shows the active profile of the active file's dlt project (`dlt/activeProfile`). The server is
+ * asked with the `.dlt` file itself, or else with the file's workspace folder: the URI of a file
+ * outside `.dlt` is never sent to it.
+ */
 async function updateStatusBar(): Promise<void> {
-  const uri = vscode.window.activeTextEditor?.document.uri;
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const uri = active && (isDltFile(active) ? active : vscode.workspace.getWorkspaceFolder(active)?.uri);
   const c = client;
   if (!setting<boolean>("statusBar.enabled", true) || !uri || uri.scheme !== "file" || !c ||
       c.state !== State.Running || !activeProfileSupported) {
