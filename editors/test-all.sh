@@ -11,7 +11,7 @@
 # (for vscode-e2e: Chromium and code-server's build dependencies). Works with CI=true, no stdin.
 # Environment: DLT_LSP_BIN (server to test, default: target/release/dlt-lsp, built if missing),
 # DLT_E2E_HOVER=1 / DLT_E2E_QUICKFIX=1 (switch on the steps that need those server features),
-# HELIX_TEST_PROFILE (cargo flags for the Helix test, default --release to reuse the server build).
+# HELIX_TEST_PROFILE (cargo flags for the Helix test; default --release to reuse the server build, "" for debug).
 set -uo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -86,7 +86,7 @@ node24() {
 # --- Helix: static test of the languages.toml snippet (a cargo integration test)
 test_helix() {
   # shellcheck disable=SC2086
-  (cd "$repo" && cargo test ${HELIX_TEST_PROFILE:---release} -p dlt-lsp-e2e --test helix)
+  (cd "$repo" && cargo test ${HELIX_TEST_PROFILE---release} -p dlt-lsp-e2e --test helix)
 }
 
 # --- Neovim 0.11 headless
