@@ -4,6 +4,8 @@
 // Steps: install the linux-x64 .vsix (bundled server), open the fixture workspace, open
 // .dlt/config.toml, see the duplicate-key squiggle and its message, check that pyproject.toml is
 // never sent to the server (protocol trace), take screenshots into tests/artifacts/vscode/.
+// Then a second session in Restricted Mode: workspace settings that name a program
+// (dlt.server.path/extraArgs/env, dlt.cli.path) are ignored and the server gets `trusted: false`.
 // Guarded until the server has the features (switch on with the variable):
 //   DLT_E2E_HOVER=1     hover over a key shows the per-profile table
 //   DLT_E2E_QUICKFIX=1  the quick fix moves the password from config.toml to secrets.toml
@@ -109,9 +111,10 @@ write(path.join(ws, ".dlt/config.toml"), [
 write(path.join(ws, ".dlt/dev.config.toml"), '[runtime]\nlog_level = "DEBUG"\n');
 write(path.join(ws, ".dlt/secrets.toml"), '[sources.github]\naccess_token = "<configure me>"\n');
 write(path.join(ws, "pyproject.toml"), '[project]\nname = "demo"\nname = "twice"\n');
-write(path.join(userData, "User/settings.json"), JSON.stringify({
+function userSettings(dir, trust) {
+  write(path.join(dir, "User/settings.json"), JSON.stringify({
   "dlt.trace.server": "verbose",
-  "security.workspace.trust.enabled": false,
+  "security.workspace.trust.enabled": trust,
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
   "workbench.enableExperiments": false,
@@ -127,6 +130,8 @@ write(path.join(userData, "User/settings.json"), JSON.stringify({
   "git.openRepositoryInParentFolders": "never",
   "workbench.secondarySideBar.defaultVisibility": "hidden",
 }, null, 2));
+}
+userSettings(userData, false);
 write(csConfig, "auth: none\ncert: false\n");
 
 // Keep code-server's files inside the work folder, and the extension gallery switched off.
@@ -139,42 +144,65 @@ const csEnv = {
   EXTENSIONS_GALLERY: "{}",
   DLT_LSP_LOG: "debug",
 };
-const csArgs = ["--user-data-dir", userData, "--extensions-dir", extDir, "--config", csConfig];
 
-const install = spawnSync(node24, [csEntry, ...csArgs, "--install-extension", vsix], { env: csEnv, encoding: "utf8" });
+const install = spawnSync(node24, [csEntry, "--user-data-dir", userData, "--extensions-dir", extDir, "--config", csConfig, "--install-extension", vsix], { env: csEnv, encoding: "utf8" });
 check("vsix installs into code-server", install.status === 0 && /successfully installed/i.test(install.stdout + install.stderr),
   (install.stdout + install.stderr).trim().split("\n").pop());
 const installed = filesUnder(extDir).find((f) => f.endsWith(path.join("server", "dlt-lsp")));
 check("installed extension carries the server binary", !!installed, installed && path.relative(work, installed));
 
-const port = await freePort();
-const csLog = fs.openSync(path.join(work, "code-server.log"), "w");
-const server = spawn(node24, [csEntry, ...csArgs, "--bind-addr", `127.0.0.1:${port}`, "--auth", "none",
-  "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override", ws],
-{ env: csEnv, stdio: ["ignore", csLog, csLog], detached: true });
-
-let context;
-let exitCode = 1;
-try {
-  await until("code-server to listen", async () => {
+/**
+ * Starts code-server on 127.0.0.1 for `folder` with `userDataDir`, opens it in headless Chromium
+ * and runs `body(page)`; always stops both. `trust`: keep VS Code's workspace trust on.
+ */
+async function session(name, { userDataDir, folder, trust }, body) {
+  const port = await freePort();
+  const log = fs.openSync(path.join(work, `code-server-${name}.log`), "w");
+  const args = ["--user-data-dir", userDataDir, "--extensions-dir", extDir, "--config", csConfig,
+    "--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check",
+    "--disable-getting-started-override", ...(trust ? [] : ["--disable-workspace-trust"]), folder];
+  const proc = spawn(node24, [csEntry, ...args], { env: csEnv, stdio: ["ignore", log, log], detached: true });
+  let context;
+  try {
+    await until("code-server to listen", async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+      } catch {
+        return false;
+      }
+    });
+    context = await chromium.launchPersistentContext(path.join(work, `chromium-profile-${name}`), {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      viewport: { width: 1400, height: 860 },
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(TIMEOUT);
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator(".monaco-workbench").waitFor();
+    await body(page);
+  } catch (e) {
+    check(`${name}: test ran without error`, false, e instanceof Error ? e.message.split("\n")[0] : String(e));
     try {
-      return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+      const page = context?.pages()[0];
+      if (page) await page.screenshot({ path: path.join(artifacts, `failure-${name}.png`) });
     } catch {
-      return false;
+      // the screenshot is best effort
     }
-  });
-  context = await chromium.launchPersistentContext(path.join(work, "chromium-profile"), {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1400, height: 860 },
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(TIMEOUT);
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
-  await page.locator(".monaco-workbench").waitFor();
+  } finally {
+    await context?.close().catch(() => {});
+    try {
+      process.kill(-proc.pid, "SIGTERM"); // code-server and its children, all started here
+    } catch {
+      // already gone
+    }
+  }
+}
 
+/** Helpers bound to one page. */
+function ui(page) {
   const treeItem = (name) => page.getByRole("treeitem", { name, exact: true });
   const editorText = () => page.locator(".editor-instance .monaco-editor .view-lines").first().innerText();
   async function open(name) {
@@ -182,7 +210,12 @@ try {
     await page.locator(".tabs-container .tab.active", { hasText: name }).waitFor();
     await until(`${name} in the editor`, async () => (await editorText()).length > 0);
   }
+  return { treeItem, editorText, open };
+}
 
+/** The main session: diagnostics, guarded feature steps, and what reaches the server. */
+await session("trusted", { userDataDir: userData, folder: ws, trust: false }, async (page) => {
+  const { treeItem, editorText, open } = ui(page);
   await treeItem(".dlt").click();
   await open("config.toml");
   await until("editor text", async () => (await editorText()).includes("log_level"));
@@ -281,6 +314,8 @@ try {
   const traceText = fs.readFileSync(traceFile, "utf8");
   const opened = didOpens(traceText);
   check("the server was sent .dlt files", opened.some((u) => u.endsWith("/.dlt/config.toml")));
+  const initOptions = /"initializationOptions":\s*(\{[^}]*\})/.exec(traceText)?.[1]?.replace(/\s+/g, " ");
+  check("initializationOptions is an object with trusted: true", /"trusted":\s*true/.test(initOptions ?? ""), initOptions);
   check("pyproject.toml never reaches the server", !traceText.includes("pyproject.toml"),
     `didOpen sent for: ${[...new Set(opened.map((u) => u.split("/ws/").pop()))].join(", ")}`);
   const clientLog = filesUnder(logs).find((f) => path.basename(f).startsWith("dlt-lsp") && !f.includes("Trace") &&
@@ -289,23 +324,55 @@ try {
   check("the bundled server binary was started", !!started && started.endsWith(path.join("server", "dlt-lsp")),
     started && path.relative(work, started));
   await page.screenshot({ path: path.join(artifacts, "final.png") });
-  exitCode = failed.length ? 1 : 0;
-} catch (e) {
-  check("test ran without error", false, e instanceof Error ? e.message.split("\n")[0] : String(e));
-  try {
-    const page = context?.pages()[0];
-    if (page) await page.screenshot({ path: path.join(artifacts, "failure.png") });
-  } catch {
-    // the screenshot is best effort
-  }
-} finally {
-  await context?.close().catch(() => {});
-  try {
-    process.kill(-server.pid, "SIGTERM"); // code-server and its children, all started here
-  } catch {
-    // already gone
-  }
-}
+});
+
+// Restricted Mode: a cloned repository's workspace settings name a program; the extension must
+// ignore them, start its own server, and tell it `trusted: false`.
+const wsU = path.join(work, "ws-untrusted");
+const userDataU = path.join(work, "user-data-untrusted");
+const marker = path.join(work, "evil-ran");
+const evil = path.join(wsU, "evil.sh");
+write(evil, `#!/bin/sh\ntouch "${marker}"\nexit 1\n`);
+fs.chmodSync(evil, 0o755);
+write(path.join(wsU, ".dlt/config.toml"), '[runtime]\nlog_level = "WARNING"\nlog_level = "INFO"\n');
+write(path.join(wsU, ".vscode/settings.json"), JSON.stringify({
+  "dlt.server.path": evil,
+  "dlt.server.extraArgs": ["--evil"],
+  "dlt.server.env": { EVIL: "1" },
+  "dlt.cli.path": [evil],
+}, null, 2));
+userSettings(userDataU, true);
+await session("untrusted", { userDataDir: userDataU, folder: wsU, trust: true }, async (page) => {
+  const { treeItem, open } = ui(page);
+  // Depending on the version, VS Code asks first or opens the folder in Restricted Mode at once.
+  const restricted = page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first();
+  const dontTrust = page.getByRole("button", { name: /don't trust/i }).first();
+  await restricted.or(dontTrust).first().waitFor();
+  if (await dontTrust.isVisible()) await dontTrust.click();
+  await restricted.waitFor();
+  check("untrusted: the folder is in Restricted Mode", true);
+  await treeItem(".dlt").click();
+  await open("config.toml");
+  await page.locator(".editor-instance .monaco-editor .squiggly-error").first().waitFor();
+  check("untrusted: diagnostics still work", true);
+  const logs = path.join(userDataU, "logs");
+  const traceText = await until("the initialize request in the trace", () => {
+    const f = filesUnder(logs).find((x) => x.includes("dlt-lsp Trace") &&
+      fs.readFileSync(x, "utf8").includes("Sending request 'initialize"));
+    return f && fs.readFileSync(f, "utf8");
+  });
+  const init = /Sending request 'initialize[^\n]*\nParams: (\{[\s\S]*?\n\})/.exec(traceText)?.[1] ?? "";
+  const options = /"initializationOptions":\s*(\{[^}]*\})/.exec(init)?.[1]?.replace(/\s+/g, " ");
+  check("untrusted: server told trusted: false", /"trusted":\s*false/.test(options ?? ""), options);
+  check("untrusted: workspace dlt.cli.path not passed on", !!options && !options.includes("evil"));
+  const clientLog = filesUnder(logs).find((f) => path.basename(f).startsWith("dlt-lsp") && !f.includes("Trace") &&
+    fs.readFileSync(f, "utf8").includes("[client] starting"));
+  const line = clientLog && fs.readFileSync(clientLog, "utf8").match(/\[client\] starting [^\n]*/)?.[0];
+  check("untrusted: workspace dlt.server.path ignored, bundled server started",
+    !!line && line.includes(path.join("server", "dlt-lsp")) && !line.includes("evil") && !fs.existsSync(marker), line);
+  await page.screenshot({ path: path.join(artifacts, "untrusted.png") });
+});
+
 console.log(`screenshots: ${path.relative(repo, artifacts)}/`);
 console.log(`vscode: ${passed} passed, ${failed.length} failed, ${skipped} skipped`);
-process.exit(failed.length ? 1 : exitCode);
+process.exit(failed.length ? 1 : 0);
