@@ -142,3 +142,116 @@ pub fn fold(f: &Fold) -> lsp::FoldingRange {
         ..Default::default()
     }
 }
+
+/// A completion item; snippet text becomes plain text for clients without snippet support.
+pub fn completion(
+    file: &SourceFile,
+    mut item: crate::features::completion::CompletionItem,
+    enc: Encoding,
+    snippets: bool,
+) -> lsp::CompletionItem {
+    use crate::features::completion::CompletionKind as K;
+    if item.is_snippet && !snippets {
+        item.insert_text = plain_text_of_snippet(&item.insert_text);
+        item.is_snippet = false;
+    }
+    lsp::CompletionItem {
+        kind: Some(match item.kind {
+            K::Section => lsp::CompletionItemKind::MODULE,
+            K::Destination => lsp::CompletionItemKind::CLASS,
+            K::Key => lsp::CompletionItemKind::PROPERTY,
+            K::Value => lsp::CompletionItemKind::VALUE,
+            K::Snippet => lsp::CompletionItemKind::SNIPPET,
+        }),
+        detail: item.detail,
+        documentation: item.documentation.map(|value| {
+            lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value,
+            })
+        }),
+        insert_text_format: Some(if item.is_snippet {
+            lsp::InsertTextFormat::SNIPPET
+        } else {
+            lsp::InsertTextFormat::PLAIN_TEXT
+        }),
+        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+            range: range(file, item.replace, enc),
+            new_text: item.insert_text,
+        })),
+        sort_text: Some(item.sort_text),
+        filter_text: Some(item.label.clone()),
+        label: item.label,
+        ..Default::default()
+    }
+}
+
+/// The text a snippet inserts with every placeholder at its default (`${1:x}` → `x`,
+/// `${1|a,b|}` → `a`, `$1` → nothing).
+pub fn plain_text_of_snippet(snippet: &str) -> String {
+    let mut out = String::new();
+    let mut chars = snippet.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '$' if chars.peek().is_some_and(|n| n.is_ascii_digit()) => {
+                while chars.peek().is_some_and(|n| n.is_ascii_digit()) {
+                    chars.next();
+                }
+            }
+            '$' if chars.peek() == Some(&'{') => {
+                chars.next();
+                let mut body = String::new();
+                let mut depth = 1;
+                for n in chars.by_ref() {
+                    match n {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    body.push(n);
+                }
+                let rest = body.trim_start_matches(|c: char| c.is_ascii_digit());
+                if let Some(default) = rest.strip_prefix(':') {
+                    out.push_str(&plain_text_of_snippet(default));
+                } else if let Some(choices) = rest.strip_prefix('|') {
+                    out.push_str(
+                        choices
+                            .trim_end_matches('|')
+                            .split(',')
+                            .next()
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_text_of_snippet as plain;
+
+    #[test]
+    fn snippets_become_their_default_text() {
+        assert_eq!(plain("password = \"$1\""), "password = \"\"");
+        assert_eq!(plain("port = ${1:5432}$0"), "port = 5432");
+        assert_eq!(
+            plain("mode = \"${1|append,replace|}\""),
+            "mode = \"append\""
+        );
+        assert_eq!(plain("a = ${1:${2:nested}}"), "a = nested");
+        assert_eq!(plain("cost = \\$5"), "cost = $5");
+    }
+}

@@ -217,6 +217,13 @@ impl LanguageServer for Backend {
                 .as_ref()
                 .and_then(|w| w.show_message.as_ref())
                 .is_some(),
+            snippets: caps
+                .text_document
+                .as_ref()
+                .and_then(|t| t.completion.as_ref())
+                .and_then(|c| c.completion_item.as_ref())
+                .and_then(|i| i.snippet_support)
+                .unwrap_or(false),
             hierarchical_symbols: caps
                 .text_document
                 .as_ref()
@@ -259,6 +266,11 @@ impl LanguageServer for Backend {
                 document_symbol_provider: Some(OneOf::Left(true)),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 document_formatting_provider: Some(OneOf::Left(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![".".into(), "[".into(), "=".into(), "\"".into()]),
+                    ..Default::default()
+                }),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Options(
                     CodeActionOptions {
                         code_action_kinds: Some(vec![
@@ -508,6 +520,50 @@ impl LanguageServer for Backend {
                     .collect(),
             )
         })
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let pos = params.text_document_position;
+        let Some(path) = convert::path(&pos.text_document.uri) else {
+            return Ok(None);
+        };
+        let snapshot = self.state.snapshot();
+        let Some((folder, file)) = snapshot.file(&path) else {
+            return Ok(None);
+        };
+        let enc = self.state.encoding();
+        let snippets = self.state.caps().snippets;
+        let offset = convert::offset(file, pos.position, enc);
+        let items = guarded("completion", || {
+            crate::features::completion::completions(&snapshot, folder, file, offset)
+        })?;
+        let items: Vec<CompletionItem> = items
+            .into_iter()
+            .map(|i| convert::completion(file, i, enc, snippets))
+            .collect();
+        Ok(Some(CompletionResponse::Array(items)))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let pos = params.text_document_position_params;
+        let Some(path) = convert::path(&pos.text_document.uri) else {
+            return Ok(None);
+        };
+        let snapshot = self.state.snapshot();
+        let Some((folder, file)) = snapshot.file(&path) else {
+            return Ok(None);
+        };
+        let offset = convert::offset(file, pos.position, self.state.encoding());
+        let doc = guarded("hover", || {
+            crate::features::key_docs::key_doc(&snapshot, folder, file, offset)
+        })?;
+        Ok(doc.map(|d| Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: d.markdown(),
+            }),
+            range: None,
+        }))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

@@ -10,6 +10,13 @@ pub struct Settings {
     pub diagnostics_debounce_ms: u64,
     /// How to run the dlthub CLI.
     pub cli: CliSettings,
+    /// The same as `cli.path`, as a flat key (the VS Code extension sends `cliPath`).
+    #[serde(deserialize_with = "argv")]
+    pub cli_path: Option<Vec<String>>,
+    /// A pipeline name: adds dlt's pipeline-prefixed lookup pass.
+    pub pipeline_name: Option<String>,
+    /// dlt's global settings dir, instead of the one dlt would find.
+    pub global_dir: Option<std::path::PathBuf>,
     /// False when the editor marks the folder untrusted: then the project's own `.venv`
     /// program is never run, only the settings and PATH count.
     pub trusted: bool,
@@ -43,12 +50,20 @@ impl Default for Settings {
         Settings {
             diagnostics_debounce_ms: 15,
             cli: CliSettings::default(),
+            cli_path: None,
+            pipeline_name: None,
+            global_dir: None,
             trusted: true,
         }
     }
 }
 
 impl Settings {
+    /// The dlthub program setting, from `cli.path` or `cliPath`.
+    pub fn cli_argv(&self) -> Option<&[String]> {
+        self.cli.path.as_deref().or(self.cli_path.as_deref())
+    }
+
     /// Reads options as any client sends them: absent, `null`, `{}`, `[]` (Neovim's empty
     /// table), or an object, possibly nested under a `dlt` key.
     pub fn from_json(value: Option<&serde_json::Value>) -> Settings {

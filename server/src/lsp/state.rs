@@ -36,6 +36,8 @@ pub struct ClientCaps {
     pub work_done_progress: bool,
     pub watched_files_dynamic: bool,
     pub hierarchical_symbols: bool,
+    /// `textDocument.completion.completionItem.snippetSupport`.
+    pub snippets: bool,
     /// `workspace.workspaceEdit.documentChanges`.
     pub document_changes: bool,
     /// `workspace.workspaceEdit.resourceOperations` contains `create`.
