@@ -3,6 +3,8 @@
 pub mod diagnostic;
 pub mod discovery;
 pub mod files;
+pub mod profiles;
+pub mod resolve;
 pub mod source;
 pub mod text;
 pub mod toml;
