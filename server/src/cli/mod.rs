@@ -1,6 +1,7 @@
 //! Command line: `dlt-lsp` (server on stdio), `dlt-lsp check`, `dlt-lsp --version`.
 
 mod check;
+mod explain;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ enum Command {
     },
     /// Check every .dlt folder under the paths (default: the current directory).
     Check(CheckArgs),
+    /// Show the value dlt uses for a key under each profile, and where it comes from.
+    Explain(explain::ExplainArgs),
 }
 
 /// Output format of `check`.
@@ -48,5 +51,6 @@ pub fn main() -> ExitCode {
     match cli.command {
         None | Some(Command::Lsp { .. }) => crate::lsp::run_stdio(),
         Some(Command::Check(args)) => check::run(args),
+        Some(Command::Explain(args)) => explain::run(args),
     }
 }

@@ -76,6 +76,11 @@ impl Shown {
         masked_toml(&self.value, self.secret)
     }
 
+    /// The value as TOML text in clear; only for an explicit user request (`explain --reveal`).
+    pub fn display_revealed(&self) -> String {
+        self.value.to_toml()
+    }
+
     /// The value as JSON; masked unless `reveal` is set by an explicit user request.
     pub fn json(&self, reveal: bool) -> serde_json::Value {
         if reveal {
