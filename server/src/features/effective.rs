@@ -392,7 +392,7 @@ mod tests {
         expect_test::expect![[r#"
             dev = { password = ••••23, host = "h" } @ secrets.toml:1 [Some(Used)]
             tests = { password = ••••23, host = "h" } @ secrets.toml:1 [Some(Used)]
-            prod* = { password = •••• (4 chars), host = "h" } @ prod.secrets.toml:1 [Some(Merged)]
+            prod* = { password = •••• (4 chars), host = "h" } @ secrets.toml:1 [Some(Used)]
             access = { password = ••••23, host = "h" } @ secrets.toml:1 [Some(Used)]
         "#]]
         .assert_eq(&rows(&report));

@@ -377,11 +377,15 @@ fn lookup_merged(files: &[(Layer, Arc<SourceFile>)], path: &[String]) -> Option<
         let nodes: Vec<(usize, &Node)> = tables.iter().filter_map(|(i, t)| Some((*i, t.get(seg)?))).collect();
         let (top_idx, top) = *nodes.first()?;
         if depth + 1 == path.len() {
-            let value = match top.as_table() {
-                Some(_) => merge_tables(&nodes.iter().filter_map(|(_, n)| n.as_table()).collect::<Vec<_>>()),
-                None => Val::of(top),
-            };
-            return Some((top_idx, value, top.key_span));
+            if top.as_table().is_none() {
+                return Some((top_idx, Val::of(top), top.key_span));
+            }
+            let tables: Vec<(usize, &Node)> = nodes.into_iter().filter(|(_, n)| n.is_table()).collect();
+            let value = merge_tables(&tables.iter().filter_map(|(_, n)| n.as_table()).collect::<Vec<_>>());
+            // dlt keeps the lowest file's table object when merging, so that file is the origin
+            // it reports for a merged table (`_doc_origins` folded by `update_dict_nested`).
+            let (origin_idx, origin) = *tables.last()?;
+            return Some((origin_idx, value, origin.key_span));
         }
         // A higher scalar or list replaces lower tables, so the path ends there.
         top.as_table()?;

@@ -287,11 +287,11 @@ fn tables_merge_across_files_and_lists_are_replaced() {
         &snap,
         "sources.chess",
         expect![[r#"
-        dev: { max_players = 2, players = ["c"], region = "eu" } @ dev.config.toml:1 [sources.chess]
-        tests: { region = "eu", players = ["a", "b"] } @ config.toml:1 [sources.chess]
-        prod: { region = "eu", players = ["a", "b"] } @ config.toml:1 [sources.chess]
-        access: { region = "eu", players = ["a", "b"] } @ config.toml:1 [sources.chess]
-    "#]],
+            dev: { max_players = 2, players = ["c"], region = "eu" } @ config.toml:1 [sources.chess]
+            tests: { region = "eu", players = ["a", "b"] } @ config.toml:1 [sources.chess]
+            prod: { region = "eu", players = ["a", "b"] } @ config.toml:1 [sources.chess]
+            access: { region = "eu", players = ["a", "b"] } @ config.toml:1 [sources.chess]
+        "#]],
     );
     check(
         &snap,
