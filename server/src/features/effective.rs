@@ -189,8 +189,8 @@ fn build(
     file: Option<&SourceFile>,
 ) -> Option<EffectiveReport> {
     let mode = Mode::of(folder);
-    let lookup = Lookup::classify(key, folder.is_workspace)?;
     let resolver = Resolver::new(snapshot, folder);
+    let lookup = resolver.classify(key)?;
     let active = profiles::active_profile(folder, &snapshot.context.env);
     // In a classic project every profile resolves alike: one row says it once.
     let names: Vec<Option<String>> = match (mode, only) {
@@ -205,7 +205,7 @@ fn build(
         .map(|profile| {
             let name = profile.clone().unwrap_or_else(|| active.name.clone());
             let found = resolver.resolve(&lookup, &name);
-            let here = file.map(|f| match resolver.file_status(&lookup, &name, f) {
+            let here = file.map(|f| match resolver.file_status(&lookup, key, &name, f) {
                 FileStatus::Effective => Here::Used,
                 FileStatus::Merged => Here::Merged,
                 FileStatus::ShadowedBy(found) => Here::ShadowedBy(found.origin),
@@ -445,5 +445,29 @@ mod tests {
         assert_eq!(json[0]["source"]["kind"], "env");
         assert_eq!(json[0]["source"]["path"], "RUNTIME__LOG_LEVEL");
         assert_eq!(json[0]["value"], "DEBUG");
+    }
+
+    #[test]
+    fn a_pipeline_prefixed_key_is_the_same_key_looked_up_first() {
+        let snap = fixture_with(
+            "//- p/.dlt/.workspace\n//- p/.dlt/secrets.toml\n\
+             [my_pipe.destination.warehouse.credentials]\npassword = \"pipe-password-1\"\n\
+             [destination.warehouse.credentials]\npassword = \"plain-password-2\"\n",
+            &[],
+            Some("my_pipe"),
+        );
+        let folder = snap.folders.values().next().unwrap();
+        let file = folder.file("secrets.toml").unwrap();
+        let prefixed = effective_at(&snap, &file.path, file.text.find("password").unwrap()).unwrap();
+        assert_eq!(prefixed.lookup.written.join("."), "destination.warehouse.credentials.password");
+        assert!(prefixed.rows.iter().all(|r| r.here == Some(Here::Used)), "{prefixed:?}");
+        let plain = effective_at(&snap, &file.path, file.text.rfind("password").unwrap()).unwrap();
+        expect_test::expect![[r#"
+            dev* = ••••-1 @ secrets.toml:2 [shadowed by secrets.toml:2]
+            tests = ••••-1 @ secrets.toml:2 [shadowed by secrets.toml:2]
+            prod = ••••-1 @ secrets.toml:2 [shadowed by secrets.toml:2]
+            access = ••••-1 @ secrets.toml:2 [shadowed by secrets.toml:2]
+            Pipeline `my_pipe`: keys prefixed with `my_pipe.` are looked up first."#]]
+        .assert_eq(&rows(&plain));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::resolve::{key_at, parse_dotted, Lookup, Origin, Resolver};
+use crate::model::resolve::{key_at, parse_dotted, Origin, Resolver};
 use crate::model::toml::Span;
 use crate::model::workspace::{DltFolder, Snapshot};
 
@@ -16,8 +16,9 @@ pub struct Target {
 }
 
 fn targets(snapshot: &Snapshot, folder: &DltFolder, key: &[String]) -> Vec<Target> {
-    let Some(lookup) = Lookup::classify(key, folder.is_workspace) else { return Vec::new() };
-    Resolver::new(snapshot, folder)
+    let resolver = Resolver::new(snapshot, folder);
+    let Some(lookup) = resolver.classify(key) else { return Vec::new() };
+    resolver
         .sites(&lookup)
         .into_iter()
         .filter_map(|s| match s.origin {

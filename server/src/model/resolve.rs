@@ -503,8 +503,18 @@ impl<'a> Resolver<'a> {
         out
     }
 
-    /// How the value `file` writes at `lookup.written` fares under `profile`.
-    pub fn file_status(&self, lookup: &Lookup, profile: &str, file: &SourceFile) -> FileStatus {
+    /// Classifies a key as written in a file of this folder; with a pipeline set, a leading
+    /// pipeline name is dlt's pipeline-prefixed spelling of the same key.
+    pub fn classify(&self, path: &[String]) -> Option<Lookup> {
+        let path = match self.pipeline {
+            Some(p) if path.len() > 1 && path[0] == p => &path[1..],
+            _ => path,
+        };
+        Lookup::classify(path, self.folder.is_workspace)
+    }
+
+    /// How the value `file` writes at `at` (a path of `lookup`, as written) fares under `profile`.
+    pub fn file_status(&self, lookup: &Lookup, at: &[String], profile: &str, file: &SourceFile) -> FileStatus {
         // Same rule for local and global files: base files always, profile files in a workspace.
         let read = match &file.role {
             FileRole::Base(_) => true,
@@ -514,7 +524,7 @@ impl<'a> Resolver<'a> {
         if !read {
             return FileStatus::NotRead;
         }
-        let Some(node) = file.doc.root.get_path(&lookup.written) else {
+        let Some(node) = file.doc.root.get_path(at) else {
             return FileStatus::Absent;
         };
         let Some(found) = self.resolve(lookup, profile) else {
@@ -525,7 +535,7 @@ impl<'a> Resolver<'a> {
             Origin::File { .. }
                 if node.is_table()
                     && matches!(found.value, Val::Table(_))
-                    && found.path.ends_with(&lookup.written)
+                    && found.path == at
                     && found.provider.file_kind() == file.role.kind() =>
             {
                 FileStatus::Merged

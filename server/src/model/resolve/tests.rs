@@ -409,13 +409,16 @@ fn sites_and_file_status() {
     );
     let base = folder.file("secrets.toml").unwrap();
     let prod = folder.file("prod.secrets.toml").unwrap();
-    assert_eq!(r.file_status(&lookup, "dev", base), FileStatus::Effective);
+    assert_eq!(r.file_status(&lookup, &lookup.written, "dev", base), FileStatus::Effective);
     assert!(
-        matches!(r.file_status(&lookup, "prod", base), FileStatus::ShadowedBy(f) if f.origin.label() == "prod.secrets.toml:2")
+        matches!(r.file_status(&lookup, &lookup.written, "prod", base), FileStatus::ShadowedBy(f) if f.origin.label() == "prod.secrets.toml:2")
     );
-    assert_eq!(r.file_status(&lookup, "dev", prod), FileStatus::NotRead);
-    assert_eq!(r.file_status(&lookup, "prod", prod), FileStatus::Effective);
-    assert_eq!(r.file_status(&lookup, "prod", folder.file("config.prod.toml").unwrap()), FileStatus::NotRead);
+    assert_eq!(r.file_status(&lookup, &lookup.written, "dev", prod), FileStatus::NotRead);
+    assert_eq!(r.file_status(&lookup, &lookup.written, "prod", prod), FileStatus::Effective);
+    assert_eq!(
+        r.file_status(&lookup, &lookup.written, "prod", folder.file("config.prod.toml").unwrap()),
+        FileStatus::NotRead
+    );
 }
 
 #[test]
