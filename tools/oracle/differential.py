@@ -39,6 +39,21 @@ def settings(k):
     return (f"workspace.settings.{k}", {"kind": "settings", "field": k})
 
 
+def source(module, name, field):
+    return (f"sources.{module}.{name}.{field}", {"kind": "source", "module": module, "source": name, "field": field})
+
+
+CHESS = """import dlt
+
+CAPTURED = {}
+
+
+@dlt.source
+def chess_source(api_key: dlt.TSecretStrValue = None, region: str = None, max_players: int = None):
+    CAPTURED.update(api_key=api_key, region=region, max_players=max_players)
+    return dlt.resource([1], name="games")
+"""
+
 WH = '[destination.warehouse]\ndestination_type = "postgres"\n'
 
 # name, workspace?, files (under the project dir, or global/ for the global dir), env, pipeline,
@@ -207,6 +222,35 @@ CASES = [
         },
         keys=[dest("warehouse", "credentials.password")],
     ),
+    dict(
+        name="source arguments: module, compact and popped paths",
+        files={
+            "chess.py": CHESS,
+            ".dlt/config.toml": '[sources.chess]\nregion = "eu"\n[sources]\nmax_players = 3\n',
+            ".dlt/prod.config.toml": '[sources.chess_source]\nregion = "prod-compact"\nmax_players = 4\n',
+            ".dlt/access.config.toml": '[sources.chess.chess_source]\nregion = "access-exact"\n',
+            ".dlt/secrets.toml": '[sources]\napi_key = "sources-level"\n',
+            ".dlt/prod.secrets.toml": '[sources.chess_source]\napi_key = "prod-compact"\n',
+            ".dlt/tests.secrets.toml": 'api_key = "bare"\n',
+        },
+        keys=[
+            source("chess", "chess_source", "region"),
+            source("chess", "chess_source", "max_players"),
+            source("chess", "chess_source", "api_key"),
+        ],
+    ),
+    dict(
+        name="source arguments from env",
+        files={"chess.py": CHESS, ".dlt/secrets.toml": '[sources.chess.chess_source]\napi_key = "exact"\n'},
+        env={"SOURCES__CHESS_SOURCE__API_KEY": "env-compact", "MAX_PLAYERS": "7"},
+        keys=[source("chess", "chess_source", "api_key"), source("chess", "chess_source", "max_players")],
+    ),
+    dict(
+        name="more env forms",
+        files={".dlt/config.toml": WH, ".dlt/secrets.toml": '[destination.warehouse.credentials]\nhost = "h"\n'},
+        env={"DESTINATION__CREDENTIALS__HOST": "env-mid", "WORKSPACE__RUNTIME__LOG_LEVEL": "ERROR"},
+        keys=[dest("warehouse", "credentials.host"), runtime("log_level")],
+    ),
 ]
 
 
@@ -236,7 +280,7 @@ def build(case: dict, root: Path) -> tuple[Path, Path]:
     if case.get("workspace", True):
         (ws / ".dlt" / ".workspace").write_text("")
     for rel, text in case["files"].items():
-        target = glob / rel[len("global/"):] if rel.startswith("global/") else ws / rel
+        target = glob / rel[len("global/") :] if rel.startswith("global/") else ws / rel
         target.write_text(text)
     return ws, glob
 

@@ -1,12 +1,13 @@
 """Asks real dlt (run inside a venv with dlt==1.31.0) for the value and origin of one field.
 
 Reads a JSON request on stdin, prints one JSON answer on stdout:
-  request: {ws, global_dir, profile, pipeline, specs: [{kind, ref?, field}]}
+  request: {ws, global_dir, profile, pipeline, specs: [{kind, ref?, module?, source?, field}]}
   answer:  {value, provider, location, path} (all null when dlt leaves the field unset),
            or {error} when dlt raises.
 The field is resolved through dlt's own resolution of the spec that owns it: a destination's
 configuration (`Destination.from_reference(ref).configuration(...)`), the workspace
-configuration (`WorkspaceRunContext.config`) or, in a classic project, `RuntimeConfiguration`.
+configuration (`WorkspaceRunContext.config`), in a classic project `RuntimeConfiguration`, or
+the arguments of a real `@dlt.source` function imported from the workspace.
 Only the global dir is redirected (dlt would use /var/dlt for root, a shared machine path).
 """
 
@@ -62,6 +63,17 @@ def probe(spec: dict, pn: str, rc, wc) -> dict:
 
                     traces.clear()
                     owner = resolve_configuration(RuntimeConfiguration())
+            elif spec["kind"] == "source":
+                # A real @dlt.source in a module of the workspace; its body records its arguments.
+                import importlib
+
+                sys.path.insert(0, os.getcwd())
+                module = importlib.import_module(spec["module"])
+                traces.clear()
+                getattr(module, spec["source"])()
+                value = module.CAPTURED.get(spec["field"])
+                hit = [t for t in traces.resolved_traces if t.key == spec["field"]]
+                return answer(value, hit[-1] if hit else None)
             else:
                 raise ValueError(f"unknown spec kind {spec['kind']}")
     except Exception as e:  # dlt's own errors are an answer too
@@ -73,6 +85,10 @@ def probe(spec: dict, pn: str, rc, wc) -> dict:
     for t in traces.resolved_traces:
         if t.key == field[-1] and type(t.config) is type(owner):
             hit = t
+    return answer(value, hit)
+
+
+def answer(value, hit) -> dict:
     if value is None or hit is None:
         return {"value": None, "provider": None, "location": None, "path": None}
     location = hit.provider_location
@@ -82,6 +98,7 @@ def probe(spec: dict, pn: str, rc, wc) -> dict:
         "location": location if isinstance(location, str) else None,
         "path": ".".join(list(hit.sections) + [hit.key]),
     }
+
 
 if __name__ == "__main__":
     main()
