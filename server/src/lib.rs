@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod features;
+pub mod fixture;
 pub mod lsp;
 pub mod model;
 

@@ -8,23 +8,7 @@ use crate::model::workspace::Snapshot;
 /// Writes a `//- path` multi-file fixture into a fresh temporary directory and returns it.
 pub fn write_fixture(text: &str) -> PathBuf {
     let dir = tempfile::tempdir().unwrap().keep();
-    let mut current: Option<(String, String)> = None;
-    let flush = |cur: &mut Option<(String, String)>| {
-        if let Some((path, body)) = cur.take() {
-            let p = dir.join(path);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, body).unwrap();
-        }
-    };
-    for line in text.split_inclusive('\n') {
-        if let Some(path) = line.strip_prefix("//- ") {
-            flush(&mut current);
-            current = Some((path.trim().to_string(), String::new()));
-        } else if let Some((_, body)) = current.as_mut() {
-            body.push_str(line);
-        }
-    }
-    flush(&mut current);
+    crate::fixture::write_fixture(&dir, text).unwrap();
     dir
 }
 
@@ -43,7 +27,10 @@ pub fn fixture_with(text: &str, env: &[(&str, &str)], pipeline: Option<&str>) ->
     let global_dir = dir.join("global");
     snap.global = crate::model::profiles::load_global_folder(&global_dir).map(Arc::new);
     snap.context = Arc::new(crate::model::workspace::Context {
-        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         global_dir: Some(global_dir),
         pipeline_name: pipeline.map(str::to_string),
     });

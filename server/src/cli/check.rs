@@ -24,7 +24,11 @@ struct Finding {
 }
 
 pub fn run(args: CheckArgs) -> ExitCode {
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
     let mut roots = Vec::new();
     // Files named on the command line restrict the report to them (pre-commit passes files).
     let mut only_files: Vec<PathBuf> = Vec::new();
@@ -54,8 +58,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 continue;
             }
             for d in diags {
-                let start = file.line_index.line_col(&file.text, d.span.start as usize, Encoding::Utf32);
-                let end = file.line_index.line_col(&file.text, d.span.end as usize, Encoding::Utf32);
+                let start =
+                    file.line_index
+                        .line_col(&file.text, d.span.start as usize, Encoding::Utf32);
+                let end =
+                    file.line_index
+                        .line_col(&file.text, d.span.end as usize, Encoding::Utf32);
                 findings.push(Finding {
                     path: display_path(&file.path, &cwd),
                     line: start.line + 1,
@@ -88,9 +96,21 @@ pub fn run(args: CheckArgs) -> ExitCode {
 
 fn print_human(out: &mut impl Write, findings: &[Finding], folders: usize) -> std::io::Result<()> {
     for f in findings {
-        writeln!(out, "{}:{}:{}: {}: {} [{}]", f.path, f.line, f.column, f.severity.as_str(), f.message, f.code)?;
+        writeln!(
+            out,
+            "{}:{}:{}: {}: {} [{}]",
+            f.path,
+            f.line,
+            f.column,
+            f.severity.as_str(),
+            f.message,
+            f.code
+        )?;
     }
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
     let others = findings.len() - errors;
     if folders == 0 {
         eprintln!("dlt-lsp: no .dlt folders found");

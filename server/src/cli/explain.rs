@@ -43,20 +43,31 @@ pub fn run(args: ExplainArgs) -> ExitCode {
         eprintln!("dlt-lsp: {}: no such directory", root.display());
         return ExitCode::from(2);
     };
-    let dlt_dir = if root.file_name().is_some_and(|n| n == DOT_DLT) { root } else { root.join(DOT_DLT) };
+    let dlt_dir = if root.file_name().is_some_and(|n| n == DOT_DLT) {
+        root
+    } else {
+        root.join(DOT_DLT)
+    };
     if !dlt_dir.is_dir() {
         eprintln!("dlt-lsp: no {DOT_DLT} folder at {}", dlt_dir.display());
         return ExitCode::from(2);
     }
     let env: BTreeMap<String, String> = std::env::vars().collect();
-    let global_dir =
-        args.global_dir.clone().unwrap_or_else(|| profiles::global_dir(&profiles::global_dir_inputs(&env)));
+    let global_dir = args
+        .global_dir
+        .clone()
+        .unwrap_or_else(|| profiles::global_dir(&profiles::global_dir_inputs(&env)));
     let snapshot = Snapshot {
         folders: BTreeMap::from([(dlt_dir.clone(), Arc::new(DltFolder::load(&dlt_dir)))]),
         global: load_global_folder(&global_dir).map(Arc::new),
-        context: Arc::new(Context { env, global_dir: Some(global_dir), pipeline_name: args.pipeline.clone() }),
+        context: Arc::new(Context {
+            env,
+            global_dir: Some(global_dir),
+            pipeline_name: args.pipeline.clone(),
+        }),
     };
-    let Some(report) = effective_for_key(&snapshot, &dlt_dir, &args.key, args.profile.as_deref()) else {
+    let Some(report) = effective_for_key(&snapshot, &dlt_dir, &args.key, args.profile.as_deref())
+    else {
         eprintln!("dlt-lsp: `{}` is not a key", args.key);
         return ExitCode::from(2);
     };
@@ -77,7 +88,9 @@ pub fn run(args: ExplainArgs) -> ExitCode {
 
 fn source_text(origin: &Origin, cwd: &Path) -> String {
     match origin {
-        Origin::File { path, line, layer, .. } => {
+        Origin::File {
+            path, line, layer, ..
+        } => {
             let shown = path.strip_prefix(cwd).unwrap_or(path).display().to_string();
             if layer.is_global() {
                 format!("{shown}:{line} (global)")
@@ -106,15 +119,41 @@ fn render_text(report: &EffectiveReport, reveal: bool, cwd: &Path) -> String {
                 Some(v) => v.display(),
                 None => "unset".into(),
             };
-            let src = r.source.as_ref().map(|o| source_text(o, cwd)).unwrap_or_default();
-            [format!("{}{name}", if r.active { "* " } else { "  " }), value, src]
+            let src = r
+                .source
+                .as_ref()
+                .map(|o| source_text(o, cwd))
+                .unwrap_or_default();
+            [
+                format!("{}{name}", if r.active { "* " } else { "  " }),
+                value,
+                src,
+            ]
         })
         .collect();
-    let header = ["  profile".to_string(), "value".to_string(), "source".to_string()];
-    let widths: Vec<usize> =
-        (0..2).map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let header = [
+        "  profile".to_string(),
+        "value".to_string(),
+        "source".to_string(),
+    ];
+    let widths: Vec<usize> = (0..2)
+        .map(|i| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     for r in [&header].into_iter().chain(rows.iter()) {
-        let line = format!("{:w0$}  {:w1$}  {}", r[0], r[1], r[2], w0 = widths[0], w1 = widths[1]);
+        let line = format!(
+            "{:w0$}  {:w1$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            w0 = widths[0],
+            w1 = widths[1]
+        );
         out.push_str(line.trim_end());
         out.push('\n');
     }
@@ -139,7 +178,13 @@ mod tests {
             None,
         );
         let dir = snap.folders.keys().next().unwrap().clone();
-        let report = effective_for_key(&snap, &dir, "destination.warehouse.credentials.password", None).unwrap();
+        let report = effective_for_key(
+            &snap,
+            &dir,
+            "destination.warehouse.credentials.password",
+            None,
+        )
+        .unwrap();
         let cwd = dir.parent().unwrap();
         expect_test::expect![[r#"
             destination.warehouse.credentials.password (secret)

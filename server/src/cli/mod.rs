@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "dlt-lsp", version, about = "Language server and checker for dlt's .dlt/*.toml configuration")]
+#[command(
+    name = "dlt-lsp",
+    version,
+    about = "Language server and checker for dlt's .dlt/*.toml configuration"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -25,6 +29,8 @@ enum Command {
     },
     /// Check every .dlt folder under the paths (default: the current directory).
     Check(CheckArgs),
+    /// Print the table of diagnostic codes (Markdown), as the README lists them.
+    Codes,
     /// Show the value dlt uses for a key under each profile, and where it comes from.
     Explain(explain::ExplainArgs),
 }
@@ -51,6 +57,10 @@ pub fn main() -> ExitCode {
     match cli.command {
         None | Some(Command::Lsp { .. }) => crate::lsp::run_stdio(),
         Some(Command::Check(args)) => check::run(args),
+        Some(Command::Codes) => {
+            print!("{}", crate::model::diagnostic::codes_markdown());
+            ExitCode::SUCCESS
+        }
         Some(Command::Explain(args)) => explain::run(args),
     }
 }

@@ -8,7 +8,10 @@ use crate::model::toml::{Span, TomlErrorKind};
 use crate::model::workspace::{DltFolder, Snapshot};
 
 /// Findings of every file of `folder`, files in name order.
-pub fn folder_diagnostics(snapshot: &Snapshot, folder: &DltFolder) -> Vec<(Arc<SourceFile>, Vec<Diagnostic>)> {
+pub fn folder_diagnostics(
+    snapshot: &Snapshot,
+    folder: &DltFolder,
+) -> Vec<(Arc<SourceFile>, Vec<Diagnostic>)> {
     folder
         .files
         .values()
@@ -17,13 +20,18 @@ pub fn folder_diagnostics(snapshot: &Snapshot, folder: &DltFolder) -> Vec<(Arc<S
 }
 
 /// Findings of one file, sorted by position.
-pub fn file_diagnostics(_snapshot: &Snapshot, _folder: &DltFolder, file: &SourceFile) -> Vec<Diagnostic> {
+pub fn file_diagnostics(
+    _snapshot: &Snapshot,
+    _folder: &DltFolder,
+    file: &SourceFile,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     if let Some(err) = &file.load_error {
         out.push(load_error(err));
         return out;
     }
     toml_errors(file, &mut out);
+    super::workspace_rules::organization_id_conflicts(_folder, file, &mut out);
     out.sort_by_key(|d| d.span);
     out
 }
@@ -51,7 +59,11 @@ fn toml_errors(file: &SourceFile, out: &mut Vec<Diagnostic>) {
         };
         let mut d = Diagnostic::new(e.span, Severity::Error, code, e.message.clone());
         if let Some(first) = e.first {
-            d = d.with_related(Related { path: file.path.clone(), span: first, message: "first defined here".into() });
+            d = d.with_related(Related {
+                path: file.path.clone(),
+                span: first,
+                message: "first defined here".into(),
+            });
         }
         out.push(d);
     }
@@ -68,8 +80,20 @@ mod tests {
         for folder in snap.folders.values() {
             for (file, diags) in folder_diagnostics(&snap, folder) {
                 for d in diags {
-                    let lc = file.line_index.line_col(&file.text, d.span.start as usize, crate::model::text::Encoding::Utf8);
-                    out += &format!("{}:{}:{} {} [{}] {}\n", file.name, lc.line + 1, lc.col + 1, d.severity.as_str(), d.code.id, d.message);
+                    let lc = file.line_index.line_col(
+                        &file.text,
+                        d.span.start as usize,
+                        crate::model::text::Encoding::Utf8,
+                    );
+                    out += &format!(
+                        "{}:{}:{} {} [{}] {}\n",
+                        file.name,
+                        lc.line + 1,
+                        lc.col + 1,
+                        d.severity.as_str(),
+                        d.code.id,
+                        d.message
+                    );
                 }
             }
         }

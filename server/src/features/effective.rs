@@ -4,10 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::model::cursor::{locate, Cursor};
 use crate::model::files::FileRole;
 use crate::model::profiles::{self, ActiveProfile, Layer, Mode};
 use crate::model::resolve::{
-    is_secret_field, key_at, parse_dotted, FileStatus, Layout, Lookup, Origin, ProviderKind, Resolver, Val,
+    is_secret_field, parse_dotted, FileStatus, Layout, Lookup, Origin, ProviderKind, Resolver, Val,
 };
 use crate::model::source::SourceFile;
 use crate::model::toml::Span;
@@ -63,7 +64,10 @@ fn masked_toml(value: &Val, secret: bool) -> String {
 fn masked_json(value: &Val, secret: bool) -> serde_json::Value {
     match value {
         Val::Table(entries) => serde_json::Value::Object(
-            entries.iter().map(|(k, v)| (k.clone(), masked_json(v, is_secret_field(k)))).collect(),
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), masked_json(v, is_secret_field(k))))
+                .collect(),
         ),
         v if secret => serde_json::Value::String(mask(v)),
         v => v.to_json(),
@@ -163,9 +167,14 @@ pub fn effective_at(snapshot: &Snapshot, path: &Path, offset: usize) -> Option<E
             (folder.as_ref(), file)
         }
     };
-    let at = key_at(&file.doc, offset)?;
-    let mut report = build(snapshot, folder, &at.path, None, Some(&file))?;
-    report.origin_file = Some((file.path.clone(), at.span));
+    let (path, span) = match locate(&file.doc, offset) {
+        Cursor::Key { path, span }
+        | Cursor::Header { path, span }
+        | Cursor::Value { path, span } => (path, span),
+        Cursor::Table { .. } => return None,
+    };
+    let mut report = build(snapshot, folder, &path, None, Some(&file))?;
+    report.origin_file = Some((file.path.clone(), span));
     Some(report)
 }
 
@@ -196,9 +205,10 @@ fn build(
     let names: Vec<Option<String>> = match (mode, only) {
         (Mode::Classic, _) => vec![None],
         (Mode::Workspace, Some(p)) => vec![Some(p.to_string())],
-        (Mode::Workspace, None) => {
-            profiles::profiles(folder, &snapshot.context.env).into_iter().map(|p| Some(p.name)).collect()
-        }
+        (Mode::Workspace, None) => profiles::profiles(folder, &snapshot.context.env)
+            .into_iter()
+            .map(|p| Some(p.name))
+            .collect(),
     };
     let rows = names
         .into_iter()
@@ -215,7 +225,10 @@ fn build(
             ProfileRow {
                 active: profile.is_none() || profile.as_deref() == Some(active.name.as_str()),
                 profile,
-                value: found.as_ref().map(|f| Shown { value: f.value.clone(), secret: lookup.secret }),
+                value: found.as_ref().map(|f| Shown {
+                    value: f.value.clone(),
+                    secret: lookup.secret,
+                }),
                 source: found.as_ref().map(|f| f.origin.clone()),
                 provider: found.as_ref().map(|f| f.provider),
                 path: found.as_ref().map(|f| f.path.clone()),
@@ -253,9 +266,10 @@ fn notes(
     }
     if let Some(f) = file {
         match &f.role {
-            FileRole::Profile { .. } if !folder.is_workspace => {
-                out.push(format!("dlt does not read `{}` in a classic project.", f.name))
-            }
+            FileRole::Profile { .. } if !folder.is_workspace => out.push(format!(
+                "dlt does not read `{}` in a classic project.",
+                f.name
+            )),
             FileRole::Misnamed { .. } => out.push(format!(
                 "dlt 1.31 never reads `{}`; the name it reads is `{}`.",
                 f.name,
@@ -265,23 +279,36 @@ fn notes(
             _ => {}
         }
     }
-    if matches!(lookup.layout, Layout::DestinationConfig | Layout::DestinationCredentials | Layout::WholeCredentials)
-        && lookup.explicit.len() < 2
+    if matches!(
+        lookup.layout,
+        Layout::DestinationConfig | Layout::DestinationCredentials | Layout::WholeCredentials
+    ) && lookup.explicit.len() < 2
     {
         out.push(format!(
             "`{}` is a fallback: every destination reads it when its own `destination.<name>…` path is not set.",
             lookup.written.join(".")
         ));
     }
-    if lookup.secret && rows.iter().any(|r| r.provider == Some(ProviderKind::Config)) {
+    if lookup.secret
+        && rows
+            .iter()
+            .any(|r| r.provider == Some(ProviderKind::Config))
+    {
         out.push(
             "This secret resolves from a config file: dlt raises `ValueNotSecretException` (config.toml cannot \
              hold secret values). Move it to a secrets file."
                 .to_string(),
         );
     }
-    if let Some(p) = snapshot.context.pipeline_name.as_deref().filter(|p| !p.is_empty() && !lookup.exact) {
-        out.push(format!("Pipeline `{p}`: keys prefixed with `{p}.` are looked up first."));
+    if let Some(p) = snapshot
+        .context
+        .pipeline_name
+        .as_deref()
+        .filter(|p| !p.is_empty() && !lookup.exact)
+    {
+        out.push(format!(
+            "Pipeline `{p}`: keys prefixed with `{p}.` are looked up first."
+        ));
     }
     out
 }
@@ -320,11 +347,21 @@ pub fn report_json(report: &EffectiveReport, reveal: bool) -> Vec<JsonRow> {
         .map(|r| JsonRow {
             profile: r.profile.clone(),
             active: r.active,
-            value: r.value.as_ref().map(|v| v.json(reveal)).unwrap_or(serde_json::Value::Null),
+            value: r
+                .value
+                .as_ref()
+                .map(|v| v.json(reveal))
+                .unwrap_or(serde_json::Value::Null),
             secret: report.lookup.secret,
             source: r.source.as_ref().map(|o| match o {
-                Origin::File { path, line, layer, .. } => JsonSource {
-                    kind: if matches!(layer, Layer::GlobalBase | Layer::GlobalProfile) { "global" } else { "file" },
+                Origin::File {
+                    path, line, layer, ..
+                } => JsonSource {
+                    kind: if matches!(layer, Layer::GlobalBase | Layer::GlobalProfile) {
+                        "global"
+                    } else {
+                        "file"
+                    },
                     path: path.display().to_string(),
                     line: Some(*line),
                     key: r.path.as_ref().map(|p| p.join(".")).unwrap_or_default(),
@@ -359,7 +396,10 @@ mod tests {
                     "{}{} = {} @ {} [{}]\n",
                     r.profile.as_deref().unwrap_or("(classic)"),
                     if r.active { "*" } else { "" },
-                    r.value.as_ref().map(Shown::display).unwrap_or_else(|| "unset".into()),
+                    r.value
+                        .as_ref()
+                        .map(Shown::display)
+                        .unwrap_or_else(|| "unset".into()),
                     r.source.as_ref().map(Origin::label).unwrap_or_default(),
                     match &r.here {
                         Some(Here::ShadowedBy(o)) => format!("shadowed by {}", o.label()),
@@ -420,8 +460,13 @@ mod tests {
     fn json_shape_matches_explain() {
         let snap = fixture_with(FILES, &[("RUNTIME__LOG_LEVEL", "DEBUG")], None);
         let dir = snap.folders.keys().next().unwrap().clone();
-        let report =
-            effective_for_key(&snap, &dir, "destination.warehouse.credentials.password", Some("prod")).unwrap();
+        let report = effective_for_key(
+            &snap,
+            &dir,
+            "destination.warehouse.credentials.password",
+            Some("prod"),
+        )
+        .unwrap();
         let mut json = serde_json::to_value(report_json(&report, false)).unwrap();
         json[0]["source"]["path"] = "<path>".into();
         expect_test::expect![[r#"
@@ -458,9 +503,16 @@ mod tests {
         );
         let folder = snap.folders.values().next().unwrap();
         let file = folder.file("secrets.toml").unwrap();
-        let prefixed = effective_at(&snap, &file.path, file.text.find("password").unwrap()).unwrap();
-        assert_eq!(prefixed.lookup.written.join("."), "destination.warehouse.credentials.password");
-        assert!(prefixed.rows.iter().all(|r| r.here == Some(Here::Used)), "{prefixed:?}");
+        let prefixed =
+            effective_at(&snap, &file.path, file.text.find("password").unwrap()).unwrap();
+        assert_eq!(
+            prefixed.lookup.written.join("."),
+            "destination.warehouse.credentials.password"
+        );
+        assert!(
+            prefixed.rows.iter().all(|r| r.here == Some(Here::Used)),
+            "{prefixed:?}"
+        );
         let plain = effective_at(&snap, &file.path, file.text.rfind("password").unwrap()).unwrap();
         expect_test::expect![[r#"
             dev* = ••••-1 @ secrets.toml:2 [shadowed by secrets.toml:2]

@@ -24,11 +24,19 @@ pub struct Fold {
 /// Every fold of a file, sorted by start line.
 pub fn folding_ranges(file: &SourceFile) -> Vec<Fold> {
     let mut out = Vec::new();
-    let line = |off: u32| file.line_index.line_col(&file.text, off as usize, Encoding::Utf8).line;
+    let line = |off: u32| {
+        file.line_index
+            .line_col(&file.text, off as usize, Encoding::Utf8)
+            .line
+    };
     let mut push = |start: u32, end: u32, kind| {
         let (s, e) = (line(start), line(end));
         if e > s {
-            out.push(Fold { start_line: s, end_line: e, kind });
+            out.push(Fold {
+                start_line: s,
+                end_line: e,
+                kind,
+            });
         }
     };
     fn walk(table: &Table, push: &mut dyn FnMut(u32, u32, FoldKind)) {
@@ -47,7 +55,12 @@ pub fn folding_ranges(file: &SourceFile) -> Vec<Fold> {
     walk(&file.doc.root, &mut push);
     // Runs of comment lines.
     let mut run: Option<(u32, u32)> = None;
-    for token in file.doc.syntax().descendants_with_tokens().filter_map(|e| e.into_token()) {
+    for token in file
+        .doc
+        .syntax()
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
         match token.kind() {
             SyntaxKind::COMMENT => {
                 let r = token.text_range();
@@ -87,10 +100,18 @@ mod tests {
     fn folds_sections_arrays_and_comment_blocks() {
         let text = "# one\n# two\n[a]\nx = [\n  1,\n  2,\n]\ny = 1\n\n[b]\nz = 1\n";
         let file = SourceFile::from_text(Path::new("/p/.dlt/config.toml"), text.into(), None);
-        let folds: Vec<_> = folding_ranges(&file).iter().map(|f| (f.start_line, f.end_line, f.kind)).collect();
+        let folds: Vec<_> = folding_ranges(&file)
+            .iter()
+            .map(|f| (f.start_line, f.end_line, f.kind))
+            .collect();
         assert_eq!(
             folds,
-            [(0, 1, FoldKind::Comment), (2, 7, FoldKind::Region), (3, 6, FoldKind::Region), (9, 10, FoldKind::Region)]
+            [
+                (0, 1, FoldKind::Comment),
+                (2, 7, FoldKind::Region),
+                (3, 6, FoldKind::Region),
+                (9, 10, FoldKind::Region)
+            ]
         );
     }
 }

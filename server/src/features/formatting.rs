@@ -17,9 +17,17 @@ pub enum Formatted {
 /// Formats a whole file.
 pub fn format_file(file: &SourceFile) -> Formatted {
     if file.load_error.is_some() {
-        return Formatted::Refused(format!("{} was not analysed, so it is not formatted", file.name));
+        return Formatted::Refused(format!(
+            "{} was not analysed, so it is not formatted",
+            file.name
+        ));
     }
-    let syntax = file.doc.errors.iter().filter(|e| e.kind == crate::model::toml::TomlErrorKind::Syntax).count();
+    let syntax = file
+        .doc
+        .errors
+        .iter()
+        .filter(|e| e.kind == crate::model::toml::TomlErrorKind::Syntax)
+        .count();
     if syntax > 0 {
         return Formatted::Refused(format!(
             "{} has {syntax} syntax error{}; fix {} before formatting",
@@ -29,7 +37,10 @@ pub fn format_file(file: &SourceFile) -> Formatted {
         ));
     }
     let old = &*file.text;
-    let options = taplo::formatter::Options { crlf: old.contains("\r\n"), ..Default::default() };
+    let options = taplo::formatter::Options {
+        crlf: old.contains("\r\n"),
+        ..Default::default()
+    };
     let new = taplo::formatter::format(old, options);
     minimal_edit(old, &new)
 }
@@ -39,12 +50,22 @@ fn minimal_edit(old: &str, new: &str) -> Formatted {
     if old == new {
         return Formatted::Unchanged;
     }
-    let mut prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+    let mut prefix = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
     while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
         prefix -= 1;
     }
     let max_suffix = (old.len() - prefix).min(new.len() - prefix);
-    let mut suffix = old.bytes().rev().zip(new.bytes().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
+    let mut suffix = old
+        .bytes()
+        .rev()
+        .zip(new.bytes().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
     while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
         suffix -= 1;
     }
@@ -64,13 +85,22 @@ mod tests {
     use std::path::Path;
 
     fn apply(text: &str) -> Formatted {
-        format_file(&SourceFile::from_text(Path::new("/p/.dlt/config.toml"), text.into(), None))
+        format_file(&SourceFile::from_text(
+            Path::new("/p/.dlt/config.toml"),
+            text.into(),
+            None,
+        ))
     }
 
     fn formatted(text: &str) -> String {
         match apply(text) {
             Formatted::Edit { span, text: t } => {
-                format!("{}{}{}", &text[..span.start as usize], t, &text[span.end as usize..])
+                format!(
+                    "{}{}{}",
+                    &text[..span.start as usize],
+                    t,
+                    &text[span.end as usize..]
+                )
             }
             Formatted::Unchanged => text.to_string(),
             Formatted::Refused(r) => panic!("{r}"),
@@ -79,7 +109,10 @@ mod tests {
 
     #[test]
     fn formats_and_keeps_crlf() {
-        assert_eq!(formatted("[a]\r\nx=1\r\ny =  \"é\"\r\n"), "[a]\r\nx = 1\r\ny = \"é\"\r\n");
+        assert_eq!(
+            formatted("[a]\r\nx=1\r\ny =  \"é\"\r\n"),
+            "[a]\r\nx = 1\r\ny = \"é\"\r\n"
+        );
         assert_eq!(formatted("a=1\n"), "a = 1\n");
         assert_eq!(apply("a = 1\n"), Formatted::Unchanged);
     }

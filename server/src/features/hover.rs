@@ -15,7 +15,12 @@ pub struct HoverOptions {
 }
 
 /// The hover for the key at `offset` in the file at `path`: Markdown and the key's span.
-pub fn hover(snapshot: &Snapshot, path: &Path, offset: usize, opts: HoverOptions) -> Option<(String, Span)> {
+pub fn hover(
+    snapshot: &Snapshot,
+    path: &Path,
+    offset: usize,
+    opts: HoverOptions,
+) -> Option<(String, Span)> {
     let report = effective_at(snapshot, path, offset)?;
     let span = report.origin_file.as_ref().map(|(_, s)| *s)?;
     Some((render(&report, opts), span))
@@ -42,7 +47,11 @@ fn cell(s: &str) -> String {
 fn source(origin: &Origin, opts: HoverOptions) -> String {
     match origin {
         Origin::File { path, line, .. } if opts.links => {
-            format!("[{}](file://{}#L{line})", cell(&origin.label()), path.display())
+            format!(
+                "[{}](file://{}#L{line})",
+                cell(&origin.label()),
+                path.display()
+            )
         }
         Origin::File { .. } => format!("`{}`", cell(&origin.label())),
         Origin::Env { name } => format!("env `{name}`"),
@@ -54,7 +63,11 @@ const MAX_VALUE_CHARS: usize = 60;
 
 /// Renders a report as Markdown: a heading line, one table row per profile, then notes.
 pub fn render(report: &EffectiveReport, opts: HoverOptions) -> String {
-    let mut out = format!("`{}` · {}", report.key.join("."), layout_name(report.lookup.layout));
+    let mut out = format!(
+        "`{}` · {}",
+        report.key.join("."),
+        layout_name(report.lookup.layout)
+    );
     if report.lookup.secret {
         out.push_str(" · secret");
     }
@@ -67,7 +80,11 @@ pub fn render(report: &EffectiveReport, opts: HoverOptions) -> String {
     });
     for row in &report.rows {
         let name = row.profile.as_deref().unwrap_or("(all)");
-        let name = if row.active { format!("**{name}** (active)") } else { name.to_string() };
+        let name = if row.active {
+            format!("**{name}** (active)")
+        } else {
+            name.to_string()
+        };
         let value = match &row.value {
             Some(v) => {
                 let mut s = v.display();
@@ -78,7 +95,11 @@ pub fn render(report: &EffectiveReport, opts: HoverOptions) -> String {
             }
             None => "*unset*".to_string(),
         };
-        let src = row.source.as_ref().map(|o| source(o, opts)).unwrap_or_default();
+        let src = row
+            .source
+            .as_ref()
+            .map(|o| source(o, opts))
+            .unwrap_or_default();
         out.push_str(&format!("| {name} | {value} | {src} |"));
         if with_here {
             let here = match &row.here {
@@ -92,7 +113,12 @@ pub fn render(report: &EffectiveReport, opts: HoverOptions) -> String {
         }
         out.push('\n');
     }
-    let paths: Vec<String> = report.lookup.paths().iter().map(|p| format!("`{}`", p.join("."))).collect();
+    let paths: Vec<String> = report
+        .lookup
+        .paths()
+        .iter()
+        .map(|p| format!("`{}`", p.join(".")))
+        .collect();
     if paths.len() > 1 {
         out.push_str(&format!("\nLooked up as {}.\n", paths.join(" → ")));
     }
@@ -118,10 +144,21 @@ mod tests {
         );
         let folder = snap.folders.values().next().unwrap();
         let file = folder.file("prod.secrets.toml").unwrap();
-        let (md, span) =
-            hover(&snap, &file.path, file.text.find("password").unwrap(), HoverOptions::default()).unwrap();
-        assert_eq!(&file.text[span.start as usize..span.end as usize], "password");
-        assert!(!md.contains("base-password") && !md.contains("prod|pw") && !md.contains("from-env"), "{md}");
+        let (md, span) = hover(
+            &snap,
+            &file.path,
+            file.text.find("password").unwrap(),
+            HoverOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            &file.text[span.start as usize..span.end as usize],
+            "password"
+        );
+        assert!(
+            !md.contains("base-password") && !md.contains("prod|pw") && !md.contains("from-env"),
+            "{md}"
+        );
         expect_test::expect![[r#"
             `destination.warehouse.credentials.password` · destination credentials field · secret
 
@@ -146,8 +183,13 @@ mod tests {
         );
         let folder = snap.folders.values().next().unwrap();
         let file = folder.file("prod.config.toml").unwrap();
-        let (md, _) =
-            hover(&snap, &file.path, file.text.find("log_level").unwrap(), HoverOptions { links: true }).unwrap();
+        let (md, _) = hover(
+            &snap,
+            &file.path,
+            file.text.find("log_level").unwrap(),
+            HoverOptions { links: true },
+        )
+        .unwrap();
         let md = md.replace(&file.path.display().to_string(), "<path>");
         expect_test::expect![[r#"
             `runtime.log_level` · runtime setting

@@ -5,5 +5,7 @@ pub mod effective;
 pub mod folding;
 pub mod formatting;
 pub mod hover;
+pub mod hub_actions;
 pub mod navigation;
 pub mod symbols;
+pub mod workspace_rules;

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::resolve::{key_at, parse_dotted, Origin, Resolver};
+use crate::model::cursor::{locate, Cursor};
+use crate::model::resolve::{parse_dotted, Origin, Resolver};
 use crate::model::toml::Span;
 use crate::model::workspace::{DltFolder, Snapshot};
 
@@ -17,7 +18,9 @@ pub struct Target {
 
 fn targets(snapshot: &Snapshot, folder: &DltFolder, key: &[String]) -> Vec<Target> {
     let resolver = Resolver::new(snapshot, folder);
-    let Some(lookup) = resolver.classify(key) else { return Vec::new() };
+    let Some(lookup) = resolver.classify(key) else {
+        return Vec::new();
+    };
     resolver
         .sites(&lookup)
         .into_iter()
@@ -30,14 +33,25 @@ fn targets(snapshot: &Snapshot, folder: &DltFolder, key: &[String]) -> Vec<Targe
 
 /// Every place that sets the key at `offset` in the file at `path`, the key itself included.
 pub fn definitions(snapshot: &Snapshot, path: &Path, offset: usize) -> Vec<Target> {
-    let Some((folder, file)) = snapshot.file(path) else { return Vec::new() };
-    let Some(at) = key_at(&file.doc, offset) else { return Vec::new() };
-    targets(snapshot, folder, &at.path)
+    let Some((folder, file)) = snapshot.file(path) else {
+        return Vec::new();
+    };
+    match locate(&file.doc, offset) {
+        Cursor::Key { path, .. } | Cursor::Header { path, .. } | Cursor::Value { path, .. } => {
+            targets(snapshot, folder, &path)
+        }
+        Cursor::Table { .. } => Vec::new(),
+    }
 }
 
 /// The same places as [`definitions`]; without `include_declaration` the key under the cursor
 /// is left out, as LSP's `includeDeclaration: false` asks.
-pub fn references(snapshot: &Snapshot, path: &Path, offset: usize, include_declaration: bool) -> Vec<Target> {
+pub fn references(
+    snapshot: &Snapshot,
+    path: &Path,
+    offset: usize,
+    include_declaration: bool,
+) -> Vec<Target> {
     let mut out = definitions(snapshot, path, offset);
     if !include_declaration {
         out.retain(|t| !(t.path == path && t.span.contains(offset)));
@@ -47,7 +61,9 @@ pub fn references(snapshot: &Snapshot, path: &Path, offset: usize, include_decla
 
 /// Every place that sets a dotted key in the folder `dlt_dir` and the global dir.
 pub fn definitions_for_key(snapshot: &Snapshot, dlt_dir: &Path, key: &str) -> Vec<Target> {
-    let Some(folder) = snapshot.folders.get(dlt_dir) else { return Vec::new() };
+    let Some(folder) = snapshot.folders.get(dlt_dir) else {
+        return Vec::new();
+    };
     targets(snapshot, folder, &parse_dotted(key))
 }
 
@@ -67,23 +83,46 @@ mod tests {
             &[],
             None,
         );
-        let root = snap.context.global_dir.as_ref().unwrap().parent().unwrap().to_path_buf();
+        let root = snap
+            .context
+            .global_dir
+            .as_ref()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
         let folder = snap.folders.values().next().unwrap();
         let file = folder.file("secrets.toml").unwrap();
         let offset = file.text.find("password").unwrap();
         let show = |ts: Vec<Target>| -> Vec<String> {
-            ts.iter().map(|t| format!("{} {}", t.path.strip_prefix(&root).unwrap().display(), t.span.start)).collect()
+            ts.iter()
+                .map(|t| {
+                    format!(
+                        "{} {}",
+                        t.path.strip_prefix(&root).unwrap().display(),
+                        t.span.start
+                    )
+                })
+                .collect()
         };
         assert_eq!(
             show(definitions(&snap, &file.path, offset)),
-            ["p/.dlt/prod.secrets.toml 14", "p/.dlt/secrets.toml 36", "global/secrets.toml 26"]
+            [
+                "p/.dlt/prod.secrets.toml 14",
+                "p/.dlt/secrets.toml 36",
+                "global/secrets.toml 26"
+            ]
         );
         assert_eq!(
             show(references(&snap, &file.path, offset, false)),
             ["p/.dlt/prod.secrets.toml 14", "global/secrets.toml 26"]
         );
         assert_eq!(
-            show(definitions_for_key(&snap, &folder.dlt_dir, "destination.warehouse.password")),
+            show(definitions_for_key(
+                &snap,
+                &folder.dlt_dir,
+                "destination.warehouse.password"
+            )),
             ["p/.dlt/config.toml 24"]
         );
     }

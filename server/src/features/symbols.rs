@@ -53,7 +53,11 @@ fn table_symbols(table: &Table) -> Vec<Symbol> {
 fn symbol(name: String, node: &Node) -> Symbol {
     let (kind, detail, children) = match &node.value {
         Value::Table(t) => (SymbolKind::Table, None, table_symbols(t)),
-        Value::Array(items) => (SymbolKind::Array, Some(format!("{} items", items.len())), Vec::new()),
+        Value::Array(items) => (
+            SymbolKind::Array,
+            Some(format!("{} items", items.len())),
+            Vec::new(),
+        ),
         Value::Scalar(s) => {
             let (k, d) = match s {
                 Scalar::Str(_) => (SymbolKind::String, None),
@@ -71,7 +75,14 @@ fn symbol(name: String, node: &Node) -> Symbol {
     for c in &children {
         range = range.cover(c.range);
     }
-    Symbol { name, detail, kind, range, selection: node.key_span, children }
+    Symbol {
+        name,
+        detail,
+        kind,
+        range,
+        selection: node.key_span,
+        children,
+    }
 }
 
 #[cfg(test)]
@@ -81,7 +92,14 @@ mod tests {
 
     fn outline(symbols: &[Symbol], depth: usize, out: &mut String) {
         for s in symbols {
-            out.push_str(&format!("{}{} {:?} {}..{}\n", "  ".repeat(depth), s.name, s.kind, s.range.start, s.range.end));
+            out.push_str(&format!(
+                "{}{} {:?} {}..{}\n",
+                "  ".repeat(depth),
+                s.name,
+                s.kind,
+                s.range.start,
+                s.range.end
+            ));
             outline(&s.children, depth + 1, out);
         }
     }

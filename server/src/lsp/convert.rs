@@ -22,15 +22,28 @@ pub fn encoding_of(kind: &lsp::PositionEncodingKind) -> Encoding {
 
 pub fn position(file: &SourceFile, offset: u32, enc: Encoding) -> Position {
     let lc = file.line_index.line_col(&file.text, offset as usize, enc);
-    Position { line: lc.line, character: lc.col }
+    Position {
+        line: lc.line,
+        character: lc.col,
+    }
 }
 
 pub fn range(file: &SourceFile, span: Span, enc: Encoding) -> Range {
-    Range { start: position(file, span.start, enc), end: position(file, span.end, enc) }
+    Range {
+        start: position(file, span.start, enc),
+        end: position(file, span.end, enc),
+    }
 }
 
 pub fn offset(file: &SourceFile, pos: Position, enc: Encoding) -> usize {
-    file.line_index.offset(&file.text, LineCol { line: pos.line, col: pos.character }, enc)
+    file.line_index.offset(
+        &file.text,
+        LineCol {
+            line: pos.line,
+            col: pos.character,
+        },
+        enc,
+    )
 }
 
 pub fn url(path: &Path) -> Option<Url> {
@@ -44,15 +57,27 @@ pub fn path(url: &Url) -> Option<PathBuf> {
     url.to_file_path().ok()
 }
 
-pub fn diagnostic(file: &SourceFile, d: &Diagnostic, enc: Encoding, related_file: impl Fn(&Path) -> Option<std::sync::Arc<SourceFile>>) -> lsp::Diagnostic {
+pub fn diagnostic(
+    file: &SourceFile,
+    d: &Diagnostic,
+    enc: Encoding,
+    related_file: impl Fn(&Path) -> Option<std::sync::Arc<SourceFile>>,
+) -> lsp::Diagnostic {
     let related: Vec<lsp::DiagnosticRelatedInformation> = d
         .related
         .iter()
         .filter_map(|r| {
-            let other = if r.path == file.path { None } else { related_file(&r.path) };
+            let other = if r.path == file.path {
+                None
+            } else {
+                related_file(&r.path)
+            };
             let target = other.as_deref().unwrap_or(file);
             Some(lsp::DiagnosticRelatedInformation {
-                location: lsp::Location { uri: url(&r.path)?, range: range(target, r.span, enc) },
+                location: lsp::Location {
+                    uri: url(&r.path)?,
+                    range: range(target, r.span, enc),
+                },
                 message: r.message.clone(),
             })
         })
@@ -82,7 +107,11 @@ pub fn symbol(file: &SourceFile, s: &Symbol, enc: Encoding) -> lsp::DocumentSymb
         selection = range;
     }
     lsp::DocumentSymbol {
-        name: if s.name.is_empty() { "\"\"".into() } else { s.name.clone() },
+        name: if s.name.is_empty() {
+            "\"\"".into()
+        } else {
+            s.name.clone()
+        },
         detail: s.detail.clone(),
         kind: match s.kind {
             SymbolKind::Table => lsp::SymbolKind::OBJECT,
@@ -97,7 +126,8 @@ pub fn symbol(file: &SourceFile, s: &Symbol, enc: Encoding) -> lsp::DocumentSymb
         deprecated: None,
         range,
         selection_range: selection,
-        children: (!s.children.is_empty()).then(|| s.children.iter().map(|c| symbol(file, c, enc)).collect()),
+        children: (!s.children.is_empty())
+            .then(|| s.children.iter().map(|c| symbol(file, c, enc)).collect()),
     }
 }
 

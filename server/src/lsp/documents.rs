@@ -14,7 +14,10 @@ pub struct Document {
 
 impl Document {
     pub fn new(text: &str, version: i32) -> Self {
-        Document { rope: Rope::from_str(text), version }
+        Document {
+            rope: Rope::from_str(text),
+            version,
+        }
     }
 
     /// Applies one content change; out-of-range positions clamp, reversed ranges are ordered.
@@ -80,20 +83,62 @@ mod tests {
     fn applies_incremental_edits_in_each_encoding() {
         let mut d = Document::new("k = \"😀\"\r\nb = 1\n", 1);
         // After the emoji: UTF-16 column 7, UTF-8 column 9, UTF-32 column 6.
-        d.apply(Some(Range { start: pos(0, 7), end: pos(0, 7) }), "x", Encoding::Utf16);
-        d.apply(Some(Range { start: pos(0, 10), end: pos(0, 10) }), "y", Encoding::Utf8);
-        d.apply(Some(Range { start: pos(0, 8), end: pos(0, 8) }), "z", Encoding::Utf32);
+        d.apply(
+            Some(Range {
+                start: pos(0, 7),
+                end: pos(0, 7),
+            }),
+            "x",
+            Encoding::Utf16,
+        );
+        d.apply(
+            Some(Range {
+                start: pos(0, 10),
+                end: pos(0, 10),
+            }),
+            "y",
+            Encoding::Utf8,
+        );
+        d.apply(
+            Some(Range {
+                start: pos(0, 8),
+                end: pos(0, 8),
+            }),
+            "z",
+            Encoding::Utf32,
+        );
         assert_eq!(d.text(), "k = \"😀xyz\"\r\nb = 1\n");
     }
 
     #[test]
     fn clamps_out_of_range_and_orders_reversed_ranges() {
         let mut d = Document::new("ab\r\ncd", 1);
-        d.apply(Some(Range { start: pos(0, 99), end: pos(0, 99) }), "!", Encoding::Utf16);
+        d.apply(
+            Some(Range {
+                start: pos(0, 99),
+                end: pos(0, 99),
+            }),
+            "!",
+            Encoding::Utf16,
+        );
         assert_eq!(d.text(), "ab!\r\ncd");
-        d.apply(Some(Range { start: pos(9, 0), end: pos(9, 5) }), "?", Encoding::Utf16);
+        d.apply(
+            Some(Range {
+                start: pos(9, 0),
+                end: pos(9, 5),
+            }),
+            "?",
+            Encoding::Utf16,
+        );
         assert_eq!(d.text(), "ab!\r\ncd?");
-        d.apply(Some(Range { start: pos(1, 1), end: pos(0, 1) }), "", Encoding::Utf16);
+        d.apply(
+            Some(Range {
+                start: pos(1, 1),
+                end: pos(0, 1),
+            }),
+            "",
+            Encoding::Utf16,
+        );
         assert_eq!(d.text(), "ad?");
     }
 }

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use tower_lsp::lsp_types::{
-    self as lsp, notification::Progress, request::WorkDoneProgressCreate, NumberOrString, ProgressParams,
-    ProgressParamsValue, WorkDoneProgress, WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport,
+    self as lsp, notification::Progress, request::WorkDoneProgressCreate, NumberOrString,
+    ProgressParams, ProgressParamsValue, WorkDoneProgress, WorkDoneProgressBegin,
+    WorkDoneProgressEnd, WorkDoneProgressReport,
 };
 use tower_lsp::Client;
 
@@ -15,11 +16,17 @@ use crate::model::workspace::DltFolder;
 
 /// Finds and reads every folder, reporting progress, then publishes all diagnostics.
 pub async fn index_workspace(state: Arc<State>, client: Client) {
-    let roots = state.roots.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let roots = state
+        .roots
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     let progress = Reporter::begin(&state, &client, "Indexing dlt workspaces").await;
-    let dirs = tokio::task::spawn_blocking(move || discovery::find_dlt_dirs(&roots, WalkLimits::default()))
-        .await
-        .unwrap_or_default();
+    let dirs = tokio::task::spawn_blocking(move || {
+        discovery::find_dlt_dirs(&roots, WalkLimits::default())
+    })
+    .await
+    .unwrap_or_default();
     let total_files: usize = dirs.iter().map(|d| discovery::toml_files(d).len()).sum();
     let mut done_files = 0usize;
     // Chunks keep both cores busy and let progress advance on large monorepos.
@@ -27,7 +34,10 @@ pub async fn index_workspace(state: Arc<State>, client: Client) {
     for batch in dirs.chunks(chunk) {
         let batch = batch.to_vec();
         let folders: Vec<DltFolder> = tokio::task::spawn_blocking(move || {
-            batch.iter().filter_map(|d| std::panic::catch_unwind(|| DltFolder::load(d)).ok()).collect()
+            batch
+                .iter()
+                .filter_map(|d| std::panic::catch_unwind(|| DltFolder::load(d)).ok())
+                .collect()
         })
         .await
         .unwrap_or_default();
@@ -37,9 +47,21 @@ pub async fn index_workspace(state: Arc<State>, client: Client) {
             state.merge_folder(folder);
             publish::publish_folder(&state, &client, &dir, true).await;
         }
-        progress.report(&client, format!("{done_files}/{total_files} files"), done_files, total_files).await;
+        progress
+            .report(
+                &client,
+                format!("{done_files}/{total_files} files"),
+                done_files,
+                total_files,
+            )
+            .await;
     }
-    progress.end(&client, format!("Indexed {total_files} files in {} .dlt folders", dirs.len())).await;
+    progress
+        .end(
+            &client,
+            format!("Indexed {total_files} files in {} .dlt folders", dirs.len()),
+        )
+        .await;
 }
 
 /// A `$/progress` sequence, or nothing when the client does not support it.
@@ -49,6 +71,20 @@ pub struct Reporter {
 
 impl Reporter {
     pub async fn begin(state: &State, client: &Client, title: &str) -> Reporter {
+        Self::start(state, client, title, false).await
+    }
+
+    /// A progress the user can cancel (`window/workDoneProgress/cancel`).
+    pub async fn begin_cancellable(state: &State, client: &Client, title: &str) -> Reporter {
+        Self::start(state, client, title, true).await
+    }
+
+    /// The token, when the client shows progress.
+    pub fn token(&self) -> Option<&NumberOrString> {
+        self.token.as_ref()
+    }
+
+    async fn start(state: &State, client: &Client, title: &str, cancellable: bool) -> Reporter {
         if !state.caps().work_done_progress {
             return Reporter { token: None };
         }
@@ -58,7 +94,9 @@ impl Reporter {
             NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let created = client
-            .send_request::<WorkDoneProgressCreate>(lsp::WorkDoneProgressCreateParams { token: token.clone() })
+            .send_request::<WorkDoneProgressCreate>(lsp::WorkDoneProgressCreateParams {
+                token: token.clone(),
+            })
             .await;
         if created.is_err() {
             return Reporter { token: None };
@@ -68,7 +106,7 @@ impl Reporter {
             client,
             WorkDoneProgress::Begin(WorkDoneProgressBegin {
                 title: title.into(),
-                cancellable: Some(false),
+                cancellable: Some(cancellable),
                 message: None,
                 percentage: Some(0),
             }),
@@ -81,13 +119,37 @@ impl Reporter {
         let percentage = (done * 100).checked_div(total).map(|p| p.min(100) as u32);
         self.send(
             client,
-            WorkDoneProgress::Report(WorkDoneProgressReport { cancellable: Some(false), message: Some(message), percentage }),
+            WorkDoneProgress::Report(WorkDoneProgressReport {
+                cancellable: Some(false),
+                message: Some(message),
+                percentage,
+            }),
+        )
+        .await;
+    }
+
+    /// A report with a message and no percentage.
+    pub async fn report_message(&self, client: &Client, message: String) {
+        let message: String = message.chars().take(200).collect();
+        self.send(
+            client,
+            WorkDoneProgress::Report(WorkDoneProgressReport {
+                cancellable: None,
+                message: Some(message),
+                percentage: None,
+            }),
         )
         .await;
     }
 
     pub async fn end(&self, client: &Client, message: String) {
-        self.send(client, WorkDoneProgress::End(WorkDoneProgressEnd { message: Some(message) })).await;
+        self.send(
+            client,
+            WorkDoneProgress::End(WorkDoneProgressEnd {
+                message: Some(message),
+            }),
+        )
+        .await;
     }
 
     async fn send(&self, client: &Client, value: WorkDoneProgress) {

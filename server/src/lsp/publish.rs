@@ -30,7 +30,9 @@ pub fn schedule(state: &Arc<State>, client: &Client, dir: PathBuf, force: bool) 
 /// Diagnoses one folder now and publishes what changed (everything when `force`).
 pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &PathBuf, force: bool) {
     let snapshot = state.snapshot();
-    let Some(folder) = snapshot.folders.get(dir).cloned() else { return };
+    let Some(folder) = snapshot.folders.get(dir).cloned() else {
+        return;
+    };
     let enc = state.encoding();
     let st = state.clone();
     let computed = tokio::task::spawn_blocking(move || {
@@ -40,7 +42,10 @@ pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &PathBuf, 
                 .into_iter()
                 .map(|(file, diags)| {
                     let lookup = |p: &std::path::Path| snap.file(p).map(|(_, f)| f.clone());
-                    let converted: Vec<_> = diags.iter().map(|d| convert::diagnostic(&file, d, enc, lookup)).collect();
+                    let converted: Vec<_> = diags
+                        .iter()
+                        .map(|d| convert::diagnostic(&file, d, enc, lookup))
+                        .collect();
                     (file, converted)
                 })
                 .collect::<Vec<_>>()
@@ -50,14 +55,22 @@ pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &PathBuf, 
     let results = match computed {
         Ok(Ok(r)) => r,
         _ => {
-            tracing::error!("diagnosing {} failed; keeping the previous diagnostics", dir.display());
+            tracing::error!(
+                "diagnosing {} failed; keeping the previous diagnostics",
+                dir.display()
+            );
             return;
         }
     };
     for (file, diags) in results {
-        let Some(uri) = convert::url(&file.path) else { continue };
+        let Some(uri) = convert::url(&file.path) else {
+            continue;
+        };
         let fingerprint = fingerprint(&diags, file.version);
-        let unchanged = state.published.get(&file.path).is_some_and(|f| *f == fingerprint);
+        let unchanged = state
+            .published
+            .get(&file.path)
+            .is_some_and(|f| *f == fingerprint);
         if unchanged && !force {
             continue;
         }
@@ -84,6 +97,8 @@ pub async fn clear(state: &State, client: &Client, path: &std::path::Path) {
 fn fingerprint(diags: &[tower_lsp::lsp_types::Diagnostic], version: Option<i32>) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     version.hash(&mut h);
-    serde_json::to_string(diags).unwrap_or_default().hash(&mut h);
+    serde_json::to_string(diags)
+        .unwrap_or_default()
+        .hash(&mut h);
     h.finish()
 }

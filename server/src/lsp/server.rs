@@ -12,10 +12,13 @@ use super::convert;
 use super::documents::Document;
 use super::indexing;
 use super::publish;
+use super::runner::{self, Runs};
 use super::settings::Settings;
 use super::state::{ClientCaps, State};
+use crate::features::hub_actions::{self, HubAction};
 use crate::features::{folding, formatting, symbols};
 use crate::model::discovery;
+use crate::model::dlthub::HubCommand;
 use crate::model::source::SourceFile;
 use crate::model::workspace::{DltFolder, PIN_FILE, WORKSPACE_MARKER};
 
@@ -23,6 +26,30 @@ use crate::model::workspace::{DltFolder, PIN_FILE, WORKSPACE_MARKER};
 pub struct Backend {
     client: Client,
     state: Arc<State>,
+    runs: Arc<Runs>,
+}
+
+/// Commands the server executes (`workspace/executeCommand`), with their dlthub command.
+pub const HUB_COMMANDS: &[(&str, HubCommand)] = &[
+    ("dlt.connect", HubCommand::Connect),
+    ("dlt.sync", HubCommand::Sync),
+    ("dlt.showProfile", HubCommand::ProfileInfo),
+];
+
+fn command_id(c: HubCommand) -> &'static str {
+    HUB_COMMANDS
+        .iter()
+        .find(|(_, h)| *h == c)
+        .map(|(id, _)| *id)
+        .unwrap_or("dlt.connect")
+}
+
+fn hub_command(a: &HubAction) -> Command {
+    Command {
+        title: a.title.clone(),
+        command: command_id(a.command).into(),
+        arguments: Some(vec![serde_json::json!({ "dltDir": a.dlt_dir })]),
+    }
 }
 
 /// Runs a pure feature call, turning a panic into an error response.
@@ -34,13 +61,42 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
         tracing::error!("{what} panicked: {msg}");
-        Error { code: tower_lsp::jsonrpc::ErrorCode::InternalError, message: format!("{what} failed: internal error").into(), data: None }
+        Error {
+            code: tower_lsp::jsonrpc::ErrorCode::InternalError,
+            message: format!("{what} failed: internal error").into(),
+            data: None,
+        }
     })
 }
 
 impl Backend {
+    /// `window/workDoneProgress/cancel`: stops the dlthub run that owns the progress.
+    pub async fn cancel_progress(&self, params: WorkDoneProgressCancelParams) {
+        if !self.runs.cancel(&params.token) {
+            tracing::debug!("cancel for an unknown progress token");
+        }
+    }
+
+    /// The `.dlt` folder an executeCommand argument names: `{dltDir}`, `{uri}` or a URI string.
+    fn command_folder(&self, args: &[serde_json::Value]) -> Option<PathBuf> {
+        let arg = args.first()?;
+        if let Some(dir) = arg.get("dltDir").and_then(|d| d.as_str()) {
+            return Some(PathBuf::from(dir));
+        }
+        let uri = arg
+            .get("uri")
+            .and_then(|u| u.as_str())
+            .or_else(|| arg.as_str())?;
+        let path = convert::path(&Url::parse(uri).ok()?)?;
+        discovery::dlt_dir_of(&path).or_else(|| Some(path.join(discovery::DOT_DLT)))
+    }
+
     pub fn new(client: Client) -> Self {
-        Backend { client, state: Arc::new(State::default()) }
+        Backend {
+            client,
+            state: Arc::new(State::default()),
+            runs: Arc::new(Runs::default()),
+        }
     }
 
     fn schedule(&self, dir: PathBuf) {
@@ -50,7 +106,12 @@ impl Backend {
     /// The analysed file behind a URI, when it is a `.dlt` file.
     fn file(&self, uri: &Url) -> Option<Arc<SourceFile>> {
         let path = convert::path(uri)?;
-        self.state.snapshot().file(&path).map(|(_, f)| f.clone())
+        if let Some((_, f)) = self.state.snapshot().file(&path) {
+            return Some(f.clone());
+        }
+        // Not indexed yet (a request can come before indexing reaches it): read it now.
+        (discovery::dlt_dir_of(&path).is_some() && path.extension()? == "toml" && path.is_file())
+            .then(|| Arc::new(SourceFile::load(&path)))
     }
 
     /// Applies a watched-file event; returns the folder to re-diagnose.
@@ -95,7 +156,9 @@ impl Backend {
             return dir;
         }
         let p = path.clone();
-        let file = tokio::task::spawn_blocking(move || SourceFile::load(&p)).await.ok()?;
+        let file = tokio::task::spawn_blocking(move || SourceFile::load(&p))
+            .await
+            .ok()?;
         self.state.update(|s| s.put_file(file))
     }
 }
@@ -109,12 +172,28 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|g| g.position_encodings.as_ref())
             .is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
-        let encoding = if offers_utf8 { PositionEncodingKind::UTF8 } else { PositionEncodingKind::UTF16 };
-        *self.state.encoding.write().unwrap_or_else(|e| e.into_inner()) = convert::encoding_of(&encoding);
-        *self.state.settings.write().unwrap_or_else(|e| e.into_inner()) =
+        let encoding = if offers_utf8 {
+            PositionEncodingKind::UTF8
+        } else {
+            PositionEncodingKind::UTF16
+        };
+        *self
+            .state
+            .encoding
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = convert::encoding_of(&encoding);
+        *self
+            .state
+            .settings
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) =
             Settings::from_json(params.initialization_options.as_ref());
         *self.state.caps.write().unwrap_or_else(|e| e.into_inner()) = ClientCaps {
-            work_done_progress: caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false),
+            work_done_progress: caps
+                .window
+                .as_ref()
+                .and_then(|w| w.work_done_progress)
+                .unwrap_or(false),
             watched_files_dynamic: caps
                 .workspace
                 .as_ref()
@@ -146,18 +225,40 @@ impl LanguageServer for Backend {
         *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
 
         Ok(InitializeResult {
-            server_info: Some(ServerInfo { name: "dlt-lsp".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            server_info: Some(ServerInfo {
+                name: "dlt-lsp".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
             capabilities: ServerCapabilities {
                 position_encoding: Some(encoding),
-                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
-                    open_close: Some(true),
-                    change: Some(TextDocumentSyncKind::INCREMENTAL),
-                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
-                    ..Default::default()
-                })),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                        ..Default::default()
+                    },
+                )),
                 document_symbol_provider: Some(OneOf::Left(true)),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 document_formatting_provider: Some(OneOf::Left(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![
+                            CodeActionKind::QUICKFIX,
+                            CodeActionKind::SOURCE,
+                        ]),
+                        work_done_progress_options: Default::default(),
+                        resolve_provider: None,
+                    },
+                )),
+                code_lens_provider: Some(CodeLensOptions {
+                    resolve_provider: None,
+                }),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: HUB_COMMANDS.iter().map(|(id, _)| id.to_string()).collect(),
+                    work_done_progress_options: Default::default(),
+                }),
                 workspace: Some(WorkspaceServerCapabilities {
                     workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                         supported: Some(true),
@@ -174,18 +275,27 @@ impl LanguageServer for Backend {
         if self.state.caps().watched_files_dynamic {
             let watchers = ["**/.dlt/**", "**/.dlt", "**/.gitignore"]
                 .into_iter()
-                .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.into()), kind: None })
+                .map(|g| FileSystemWatcher {
+                    glob_pattern: GlobPattern::String(g.into()),
+                    kind: None,
+                })
                 .collect();
             let registration = Registration {
                 id: "dlt-lsp-watched-files".into(),
                 method: "workspace/didChangeWatchedFiles".into(),
-                register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions { watchers }).ok(),
+                register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions {
+                    watchers,
+                })
+                .ok(),
             };
             if let Err(e) = self.client.register_capability(vec![registration]).await {
                 tracing::warn!("client refused file watching: {e}");
             }
         }
-        tokio::spawn(indexing::index_workspace(self.state.clone(), self.client.clone()));
+        tokio::spawn(indexing::index_workspace(
+            self.state.clone(),
+            self.client.clone(),
+        ));
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -193,23 +303,32 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        let Some(path) = convert::path(&params.text_document.uri) else { return };
+        let Some(path) = convert::path(&params.text_document.uri) else {
+            return;
+        };
         if discovery::dlt_dir_of(&path).is_none() {
             return; // not a .dlt file: nothing for this server
         }
         let doc = params.text_document;
-        self.state.documents.insert(path.clone(), Document::new(&doc.text, doc.version));
+        self.state
+            .documents
+            .insert(path.clone(), Document::new(&doc.text, doc.version));
         if let Some(dir) = self.state.put_document(&path) {
             self.schedule(dir);
         }
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        let Some(path) = convert::path(&params.text_document.uri) else { return };
+        let Some(path) = convert::path(&params.text_document.uri) else {
+            return;
+        };
         let enc = self.state.encoding();
         let applied = {
             let Some(mut doc) = self.state.documents.get_mut(&path) else {
-                tracing::warn!("didChange for a document that is not open: {}", params.text_document.uri);
+                tracing::warn!(
+                    "didChange for a document that is not open: {}",
+                    params.text_document.uri
+                );
                 return;
             };
             let r = catch_unwind(AssertUnwindSafe(|| {
@@ -221,7 +340,10 @@ impl LanguageServer for Backend {
             r.is_ok()
         };
         if !applied {
-            tracing::error!("could not apply an edit to {}; asking for a full resync is not possible, keeping text", path.display());
+            tracing::error!(
+                "could not apply an edit to {}; asking for a full resync is not possible, keeping text",
+                path.display()
+            );
         }
         if let Some(dir) = self.state.put_document(&path) {
             self.schedule(dir);
@@ -229,7 +351,9 @@ impl LanguageServer for Backend {
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        let Some(path) = convert::path(&params.text_document.uri) else { return };
+        let Some(path) = convert::path(&params.text_document.uri) else {
+            return;
+        };
         if self.state.documents.remove(&path).is_none() {
             return;
         }
@@ -251,7 +375,9 @@ impl LanguageServer for Backend {
         let mut dirs = Vec::new();
         let mut all = false;
         for event in &params.changes {
-            if convert::path(&event.uri).is_some_and(|p| p.file_name().is_some_and(|n| n == ".gitignore")) {
+            if convert::path(&event.uri)
+                .is_some_and(|p| p.file_name().is_some_and(|n| n == ".gitignore"))
+            {
                 all = true;
                 continue;
             }
@@ -270,8 +396,18 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
-        let added: Vec<PathBuf> = params.event.added.iter().filter_map(|f| convert::path(&f.uri)).collect();
-        let removed: Vec<PathBuf> = params.event.removed.iter().filter_map(|f| convert::path(&f.uri)).collect();
+        let added: Vec<PathBuf> = params
+            .event
+            .added
+            .iter()
+            .filter_map(|f| convert::path(&f.uri))
+            .collect();
+        let removed: Vec<PathBuf> = params
+            .event
+            .removed
+            .iter()
+            .filter_map(|f| convert::path(&f.uri))
+            .collect();
         {
             let mut roots = self.state.roots.write().unwrap_or_else(|e| e.into_inner());
             roots.retain(|r| !removed.contains(r));
@@ -293,64 +429,218 @@ impl LanguageServer for Backend {
             }
         }
         if !added.is_empty() {
-            tokio::spawn(indexing::index_workspace(self.state.clone(), self.client.clone()));
+            tokio::spawn(indexing::index_workspace(
+                self.state.clone(),
+                self.client.clone(),
+            ));
         }
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        *self.state.settings.write().unwrap_or_else(|e| e.into_inner()) = Settings::from_json(Some(&params.settings));
+        *self
+            .state
+            .settings
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Settings::from_json(Some(&params.settings));
     }
 
-    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
-        let Some(file) = self.file(&params.text_document.uri) else { return Ok(None) };
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        let Some(file) = self.file(&params.text_document.uri) else {
+            return Ok(None);
+        };
         let enc = self.state.encoding();
         let hierarchical = self.state.caps().hierarchical_symbols;
         let uri = params.text_document.uri;
         guarded("documentSymbol", || {
             let syms = symbols::document_symbols(&file.doc.root);
-            let nested: Vec<DocumentSymbol> = syms.iter().map(|s| convert::symbol(&file, s, enc)).collect();
-            Some(if hierarchical { DocumentSymbolResponse::Nested(nested) } else { flatten(&uri, &nested) })
+            let nested: Vec<DocumentSymbol> = syms
+                .iter()
+                .map(|s| convert::symbol(&file, s, enc))
+                .collect();
+            Some(if hierarchical {
+                DocumentSymbolResponse::Nested(nested)
+            } else {
+                flatten(&uri, &nested)
+            })
         })
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
-        let Some(file) = self.file(&params.text_document.uri) else { return Ok(None) };
-        guarded("foldingRange", || Some(folding::folding_ranges(&file).iter().map(convert::fold).collect()))
+        let Some(file) = self.file(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        guarded("foldingRange", || {
+            Some(
+                folding::folding_ranges(&file)
+                    .iter()
+                    .map(convert::fold)
+                    .collect(),
+            )
+        })
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let actions = self.hub_code_actions(&params).await;
+        Ok((!actions.is_empty()).then_some(actions))
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let Some(file) = self.file(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some(anchor) = hub_actions::lens_anchor(&file) else {
+            return Ok(None);
+        };
+        let range = convert::range(&file, anchor, self.state.encoding());
+        let lenses: Vec<CodeLens> = self
+            .hub_actions_for(&params.text_document.uri)
+            .iter()
+            .filter(|a| a.disabled.is_none())
+            .map(|a| CodeLens {
+                range,
+                command: Some(hub_command(a)),
+                data: None,
+            })
+            .collect();
+        Ok(Some(lenses))
+    }
+
+    async fn execute_command(
+        &self,
+        params: ExecuteCommandParams,
+    ) -> Result<Option<serde_json::Value>> {
+        let Some(&(_, command)) = HUB_COMMANDS.iter().find(|(id, _)| *id == params.command) else {
+            return Err(Error::invalid_params(format!(
+                "unknown command {}",
+                params.command
+            )));
+        };
+        let Some(dir) = self.command_folder(&params.arguments) else {
+            return Err(Error::invalid_params(
+                "expected an argument {\"dltDir\": ...} or a file URI",
+            ));
+        };
+        match runner::run(&self.state, &self.runs, &self.client, command, &dir).await {
+            Ok(outcome) => Ok(serde_json::to_value(outcome).ok()),
+            Err(message) => {
+                self.client
+                    .show_message(MessageType::ERROR, format!("dlt-lsp: {message}"))
+                    .await;
+                Err(Error {
+                    code: tower_lsp::jsonrpc::ErrorCode::ServerError(-32803),
+                    message: message.into(),
+                    data: None,
+                })
+            }
+        }
     }
 
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
-        let Some(file) = self.file(&params.text_document.uri) else { return Ok(None) };
+        let Some(file) = self.file(&params.text_document.uri) else {
+            return Ok(None);
+        };
         let enc = self.state.encoding();
         match guarded("formatting", || formatting::format_file(&file))? {
             formatting::Formatted::Unchanged => Ok(Some(Vec::new())),
-            formatting::Formatted::Edit { span, text } => {
-                Ok(Some(vec![TextEdit { range: convert::range(&file, span, enc), new_text: text }]))
-            }
+            formatting::Formatted::Edit { span, text } => Ok(Some(vec![TextEdit {
+                range: convert::range(&file, span, enc),
+                new_text: text,
+            }])),
             formatting::Formatted::Refused(reason) => {
-                self.client.show_message(MessageType::WARNING, format!("dlt-lsp: {reason}")).await;
+                self.client
+                    .show_message(MessageType::WARNING, format!("dlt-lsp: {reason}"))
+                    .await;
                 Ok(None)
             }
         }
     }
 }
 
+/// Code actions and lenses for the dlthub commands.
+impl Backend {
+    fn hub_actions_for(&self, uri: &Url) -> Vec<HubAction> {
+        let Some(path) = convert::path(uri) else {
+            return Vec::new();
+        };
+        let snapshot = self.state.snapshot();
+        let Some((folder, file)) = snapshot.file(&path) else {
+            return Vec::new();
+        };
+        guarded("hub actions", || {
+            hub_actions::hub_actions(&snapshot, folder, file)
+        })
+        .unwrap_or_default()
+    }
+
+    pub(crate) async fn hub_code_actions(
+        &self,
+        params: &CodeActionParams,
+    ) -> Vec<CodeActionOrCommand> {
+        let wanted = |kind: &CodeActionKind| {
+            params
+                .context
+                .only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|o| kind.as_str().starts_with(o.as_str())))
+        };
+        self.hub_actions_for(&params.text_document.uri)
+            .iter()
+            .map(|a| {
+                let kind = CodeActionKind::from(format!(
+                    "source.dlt.{}",
+                    command_id(a.command).trim_start_matches("dlt.")
+                ));
+                (kind, a)
+            })
+            .filter(|(kind, _)| wanted(kind))
+            .map(|(kind, a)| {
+                CodeActionOrCommand::CodeAction(CodeAction {
+                    title: a.title.clone(),
+                    kind: Some(kind),
+                    command: Some(hub_command(a)),
+                    disabled: a
+                        .disabled
+                        .clone()
+                        .map(|reason| CodeActionDisabled { reason }),
+                    ..Default::default()
+                })
+            })
+            .collect()
+    }
+}
+
 #[allow(deprecated)]
 fn flatten(uri: &Url, nested: &[DocumentSymbol]) -> DocumentSymbolResponse {
-    fn walk(uri: &Url, syms: &[DocumentSymbol], container: Option<&str>, out: &mut Vec<SymbolInformation>) {
+    fn walk(
+        uri: &Url,
+        syms: &[DocumentSymbol],
+        container: Option<&str>,
+        out: &mut Vec<SymbolInformation>,
+    ) {
         for s in syms {
             out.push(SymbolInformation {
                 name: s.name.clone(),
                 kind: s.kind,
                 tags: None,
                 deprecated: None,
-                location: Location { uri: uri.clone(), range: s.range },
+                location: Location {
+                    uri: uri.clone(),
+                    range: s.range,
+                },
                 container_name: container.map(str::to_string),
             });
-            walk(uri, s.children.as_deref().unwrap_or_default(), Some(&s.name), out);
+            walk(
+                uri,
+                s.children.as_deref().unwrap_or_default(),
+                Some(&s.name),
+                out,
+            );
         }
     }
     let mut out = Vec::new();
     walk(uri, nested, None, &mut out);
     DocumentSymbolResponse::Flat(out)
 }
-

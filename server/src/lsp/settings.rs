@@ -8,11 +8,43 @@ use serde::Deserialize;
 pub struct Settings {
     /// Milliseconds to wait after an edit before diagnosing.
     pub diagnostics_debounce_ms: u64,
+    /// How to run the dlthub CLI.
+    pub cli: CliSettings,
+    /// False when the editor marks the folder untrusted: then the project's own `.venv`
+    /// program is never run, only the settings and PATH count.
+    pub trusted: bool,
+}
+
+/// `dlt.cli.*` settings.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CliSettings {
+    /// The program and its leading arguments, e.g. `["uv", "run", "dlthub"]` (a string is one word).
+    #[serde(deserialize_with = "argv")]
+    pub path: Option<Vec<String>>,
+}
+
+fn argv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Argv {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<Argv>::deserialize(d)? {
+        Some(Argv::One(s)) if !s.is_empty() => Some(vec![s]),
+        Some(Argv::Many(v)) if !v.is_empty() => Some(v),
+        _ => None,
+    })
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { diagnostics_debounce_ms: 15 }
+        Settings {
+            diagnostics_debounce_ms: 15,
+            cli: CliSettings::default(),
+            trusted: true,
+        }
     }
 }
 
@@ -20,7 +52,9 @@ impl Settings {
     /// Reads options as any client sends them: absent, `null`, `{}`, `[]` (Neovim's empty
     /// table), or an object, possibly nested under a `dlt` key.
     pub fn from_json(value: Option<&serde_json::Value>) -> Settings {
-        let Some(v) = value else { return Settings::default() };
+        let Some(v) = value else {
+            return Settings::default();
+        };
         let v = v.get("dlt").unwrap_or(v);
         match v {
             serde_json::Value::Object(_) => serde_json::from_value(v.clone()).unwrap_or_else(|e| {
@@ -39,10 +73,23 @@ mod tests {
 
     #[test]
     fn accepts_every_shape_editors_send() {
-        for v in [None, Some(json!(null)), Some(json!({})), Some(json!([])), Some(json!("x"))] {
+        for v in [
+            None,
+            Some(json!(null)),
+            Some(json!({})),
+            Some(json!([])),
+            Some(json!("x")),
+        ] {
             assert_eq!(Settings::from_json(v.as_ref()), Settings::default());
         }
         let s = Settings::from_json(Some(&json!({"dlt": {"diagnosticsDebounceMs": 0}})));
         assert_eq!(s.diagnostics_debounce_ms, 0);
+        let s = Settings::from_json(Some(
+            &json!({"cli": {"path": ["uv", "run", "dlthub"]}, "trusted": false}),
+        ));
+        assert_eq!(s.cli.path.unwrap(), ["uv", "run", "dlthub"]);
+        assert!(!s.trusted);
+        let s = Settings::from_json(Some(&json!({"cli": {"path": "/opt/dlthub"}})));
+        assert_eq!(s.cli.path.unwrap(), ["/opt/dlthub"]);
     }
 }

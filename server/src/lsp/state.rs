@@ -41,7 +41,10 @@ pub struct ClientCaps {
 impl State {
     /// The current snapshot; features read it without locks.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Applies a change to the snapshot; returns what `f` returns.
@@ -58,7 +61,10 @@ impl State {
     }
 
     pub fn settings(&self) -> Settings {
-        self.settings.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn caps(&self) -> ClientCaps {
@@ -78,8 +84,11 @@ impl State {
     /// Puts a folder read from disk into the snapshot, keeping the editor's open documents.
     pub fn merge_folder(&self, mut folder: DltFolder) {
         for entry in self.documents.iter() {
-            if crate::model::discovery::dlt_dir_of(entry.key()).as_deref() == Some(folder.dlt_dir.as_path()) {
-                let file = SourceFile::from_text(entry.key(), entry.text().into(), Some(entry.version));
+            if crate::model::discovery::dlt_dir_of(entry.key()).as_deref()
+                == Some(folder.dlt_dir.as_path())
+            {
+                let file =
+                    SourceFile::from_text(entry.key(), entry.text().into(), Some(entry.version));
                 folder.files.insert(file.name.clone(), Arc::new(file));
             }
         }

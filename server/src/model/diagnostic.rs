@@ -48,6 +48,16 @@ codes! {
     FILE_TOO_LARGE = "file-too-large": "The file is larger than the analysis limit (8 MiB) and was not analysed.";
     FILE_ENCODING = "file-encoding": "The file is not UTF-8; dlt cannot read it.";
     FILE_UNREADABLE = "file-unreadable": "The file could not be read.";
+    ORGANIZATION_ID_CONFLICT = "organization-id-conflict": "runtime.organization_id differs between files; dlthub writes it once and refuses another.";
+}
+
+/// The README's table of diagnostic codes, generated from [`ALL_CODES`] so it cannot drift.
+pub fn codes_markdown() -> String {
+    let mut out = String::from("| code | meaning |\n|---|---|\n");
+    for c in ALL_CODES {
+        out.push_str(&format!("| `{}` | {} |\n", c.id, c.summary));
+    }
+    out
 }
 
 /// A related location, e.g. the first definition of a duplicate key.
@@ -70,7 +80,13 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(span: Span, severity: Severity, code: Code, message: impl Into<String>) -> Self {
-        Diagnostic { span, severity, code, message: message.into(), related: Vec::new() }
+        Diagnostic {
+            span,
+            severity,
+            code,
+            message: message.into(),
+            related: Vec::new(),
+        }
     }
 
     pub fn with_related(mut self, related: Related) -> Self {
@@ -86,7 +102,9 @@ mod tests {
     #[test]
     fn codes_are_unique_and_kebab_case() {
         let mut ids: Vec<_> = ALL_CODES.iter().map(|c| c.id).collect();
-        assert!(ids.iter().all(|id| id.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
+        assert!(ids
+            .iter()
+            .all(|id| id.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
         ids.sort();
         let before = ids.len();
         ids.dedup();

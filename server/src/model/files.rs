@@ -38,9 +38,15 @@ impl FileRole {
             if file_name == base {
                 return FileRole::Base(kind);
             }
-            if let Some(profile) = file_name.strip_suffix(base).and_then(|p| p.strip_suffix('.')) {
+            if let Some(profile) = file_name
+                .strip_suffix(base)
+                .and_then(|p| p.strip_suffix('.'))
+            {
                 if !profile.is_empty() {
-                    return FileRole::Profile { profile: profile.to_string(), kind };
+                    return FileRole::Profile {
+                        profile: profile.to_string(),
+                        kind,
+                    };
                 }
             }
             let stem = &base[..base.len() - ".toml".len()];
@@ -50,7 +56,10 @@ impl FileRole {
                 .and_then(|p| p.strip_suffix(".toml"))
             {
                 if !profile.is_empty() && !profile.contains('.') {
-                    return FileRole::Misnamed { profile: profile.to_string(), kind };
+                    return FileRole::Misnamed {
+                        profile: profile.to_string(),
+                        kind,
+                    };
                 }
             }
         }
@@ -60,9 +69,9 @@ impl FileRole {
     /// Config or secrets, for files dlt reads (or would, for misnamed ones).
     pub fn kind(&self) -> Option<FileKind> {
         match self {
-            FileRole::Base(k) | FileRole::Profile { kind: k, .. } | FileRole::Misnamed { kind: k, .. } => {
-                Some(*k)
-            }
+            FileRole::Base(k)
+            | FileRole::Profile { kind: k, .. }
+            | FileRole::Misnamed { kind: k, .. } => Some(*k),
             FileRole::Other => None,
         }
     }
@@ -111,6 +120,9 @@ mod tests {
             };
             assert_eq!(got, want, "{name}");
         }
-        assert_eq!(FileRole::of("secrets.prod.toml").corrected_name().unwrap(), "prod.secrets.toml");
+        assert_eq!(
+            FileRole::of("secrets.prod.toml").corrected_name().unwrap(),
+            "prod.secrets.toml"
+        );
     }
 }

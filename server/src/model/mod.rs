@@ -1,7 +1,10 @@
 //! dlt semantics: files, their roles, parses and the analysed workspace. No protocol types.
 
+pub mod catalog;
+pub mod cursor;
 pub mod diagnostic;
 pub mod discovery;
+pub mod dlthub;
 pub mod files;
 pub mod profiles;
 pub mod resolve;

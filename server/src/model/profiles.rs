@@ -82,18 +82,30 @@ pub struct ActiveProfile {
 pub fn active_profile(folder: &DltFolder, env: &BTreeMap<String, String>) -> ActiveProfile {
     // dlt tests the variable with a plain truthiness check, so an empty value does not count.
     if let Some(name) = env.get(PROFILE_ENV).filter(|v| !v.is_empty()) {
-        return ActiveProfile { name: name.clone(), from: ActiveFrom::Env };
+        return ActiveProfile {
+            name: name.clone(),
+            from: ActiveFrom::Env,
+        };
     }
     if let Some(name) = &folder.pinned_profile {
-        return ActiveProfile { name: name.clone(), from: ActiveFrom::Pin };
+        return ActiveProfile {
+            name: name.clone(),
+            from: ActiveFrom::Pin,
+        };
     }
-    ActiveProfile { name: DEFAULT_PROFILE.to_string(), from: ActiveFrom::Default }
+    ActiveProfile {
+        name: DEFAULT_PROFILE.to_string(),
+        from: ActiveFrom::Default,
+    }
 }
 
 /// Every profile worth showing for a folder: the built-ins, then custom ones (from the pin,
 /// the environment and `{name}.config.toml` / `{name}.secrets.toml` files), sorted by name.
 pub fn profiles(folder: &DltFolder, env: &BTreeMap<String, String>) -> Vec<Profile> {
-    let mut out: Vec<Profile> = BUILT_IN_PROFILES.iter().map(|n| Profile::named(n)).collect();
+    let mut out: Vec<Profile> = BUILT_IN_PROFILES
+        .iter()
+        .map(|n| Profile::named(n))
+        .collect();
     let mut custom: Vec<String> = folder
         .files
         .values()
@@ -106,7 +118,12 @@ pub fn profiles(folder: &DltFolder, env: &BTreeMap<String, String>) -> Vec<Profi
     custom.push(active_profile(folder, env).name);
     custom.sort();
     custom.dedup();
-    out.extend(custom.iter().filter(|n| !BUILT_IN_PROFILES.contains(&n.as_str())).map(|n| Profile::named(n)));
+    out.extend(
+        custom
+            .iter()
+            .filter(|n| !BUILT_IN_PROFILES.contains(&n.as_str()))
+            .map(|n| Profile::named(n)),
+    );
     out
 }
 
@@ -230,7 +247,9 @@ fn effective_uid() -> Option<u32> {
 }
 
 fn is_writable_dir(dir: &Path) -> bool {
-    std::fs::metadata(dir).map(|m| m.is_dir() && !m.permissions().readonly()).unwrap_or(false)
+    std::fs::metadata(dir)
+        .map(|m| m.is_dir() && !m.permissions().readonly())
+        .unwrap_or(false)
 }
 
 /// Reads the global dir's TOML files as a folder; `None` when the directory does not exist.
@@ -263,24 +282,65 @@ mod tests {
 
     #[test]
     fn finds_the_global_dir_as_dlt_does() {
-        assert_eq!(global_dir(&GlobalDirInputs { euid: Some(0), ..inputs() }), Path::new("/var/dlt"));
+        assert_eq!(
+            global_dir(&GlobalDirInputs {
+                euid: Some(0),
+                ..inputs()
+            }),
+            Path::new("/var/dlt")
+        );
         assert_eq!(global_dir(&inputs()), Path::new("/home/u/.dlt"));
-        let xdg = GlobalDirInputs { xdg_data_home: Some("/x".into()), ..inputs() };
+        let xdg = GlobalDirInputs {
+            xdg_data_home: Some("/x".into()),
+            ..inputs()
+        };
         assert_eq!(global_dir(&xdg), Path::new("/x/dlt"));
         // An existing ~/.dlt wins over XDG_DATA_HOME.
-        assert_eq!(global_dir(&GlobalDirInputs { home_dot_dlt_exists: true, ..xdg }), Path::new("/home/u/.dlt"));
-        assert_eq!(global_dir(&GlobalDirInputs { home_writable: false, ..inputs() }), Path::new("/tmp/dlt"));
-        assert_eq!(global_dir(&GlobalDirInputs { home: None, ..inputs() }), Path::new("/tmp/dlt"));
+        assert_eq!(
+            global_dir(&GlobalDirInputs {
+                home_dot_dlt_exists: true,
+                ..xdg
+            }),
+            Path::new("/home/u/.dlt")
+        );
+        assert_eq!(
+            global_dir(&GlobalDirInputs {
+                home_writable: false,
+                ..inputs()
+            }),
+            Path::new("/tmp/dlt")
+        );
+        assert_eq!(
+            global_dir(&GlobalDirInputs {
+                home: None,
+                ..inputs()
+            }),
+            Path::new("/tmp/dlt")
+        );
     }
 
     #[test]
     fn active_profile_is_env_then_pin_then_dev() {
-        let snap = fixture("//- p/.dlt/.workspace\n//- p/.dlt/profile-name\nstaging\n//- p/.dlt/ci.config.toml\n");
+        let snap = fixture(
+            "//- p/.dlt/.workspace\n//- p/.dlt/profile-name\nstaging\n//- p/.dlt/ci.config.toml\n",
+        );
         let folder = snap.folders.values().next().unwrap();
         let mut env = BTreeMap::new();
-        assert_eq!(active_profile(folder, &env), ActiveProfile { name: "staging".into(), from: ActiveFrom::Pin });
+        assert_eq!(
+            active_profile(folder, &env),
+            ActiveProfile {
+                name: "staging".into(),
+                from: ActiveFrom::Pin
+            }
+        );
         env.insert(PROFILE_ENV.to_string(), "prod".to_string());
-        assert_eq!(active_profile(folder, &env), ActiveProfile { name: "prod".into(), from: ActiveFrom::Env });
+        assert_eq!(
+            active_profile(folder, &env),
+            ActiveProfile {
+                name: "prod".into(),
+                from: ActiveFrom::Env
+            }
+        );
         let names: Vec<_> = profiles(folder, &env).into_iter().map(|p| p.name).collect();
         assert_eq!(names, ["dev", "tests", "prod", "access", "ci", "staging"]);
         let mut unpinned = (**folder).clone();
@@ -290,12 +350,16 @@ mod tests {
 
     #[test]
     fn classic_projects_read_no_profile_files() {
-        let text = "//- p/.dlt/config.toml\n//- p/.dlt/prod.config.toml\n//- p/.dlt/config.prod.toml\n";
+        let text =
+            "//- p/.dlt/config.toml\n//- p/.dlt/prod.config.toml\n//- p/.dlt/config.prod.toml\n";
         let snap = fixture(text);
         let folder = snap.folders.values().next().unwrap();
         assert_eq!(Mode::of(folder), Mode::Classic);
         let names = |f: &DltFolder| -> Vec<String> {
-            provider_files(f, None, "prod", FileKind::Config).iter().map(|(_, f)| f.name.clone()).collect()
+            provider_files(f, None, "prod", FileKind::Config)
+                .iter()
+                .map(|(_, f)| f.name.clone())
+                .collect()
         };
         assert_eq!(names(folder), ["config.toml"]);
         let mut ws = (**folder).clone();

@@ -7,13 +7,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use taplo::rowan::TextSize;
-use taplo::syntax::{SyntaxKind, SyntaxNode};
-
 use super::files::{FileKind, FileRole};
 use super::profiles::{self, Layer};
 use super::source::SourceFile;
-use super::toml::{key_segments, Node, Scalar, Span, Table, TomlDoc, Value};
+use super::toml::{Node, Scalar, Span, Table, Value};
 use super::workspace::{DltFolder, Snapshot};
 
 /// Top-level sections where dlt also tries `<top>.<name>` (`COMPACT_LAYOUT_SECTIONS`).
@@ -114,7 +111,10 @@ impl Lookup {
     pub fn classify(path: &[String], workspace: bool) -> Option<Lookup> {
         let (key, sections) = path.split_last()?;
         let p: Vec<&str> = path.iter().map(String::as_str).collect();
-        let mk = |explicit: Vec<String>, config_section: Option<&str>, key: &str, layout: Layout| Lookup {
+        let mk = |explicit: Vec<String>,
+                  config_section: Option<&str>,
+                  key: &str,
+                  layout: Layout| Lookup {
             written: path.to_vec(),
             explicit,
             embedded: Vec::new(),
@@ -128,33 +128,79 @@ impl Lookup {
         let lookup = match p.as_slice() {
             ["destination", name, "destination_type"] if *name != "credentials" => Lookup {
                 exact: true,
-                ..mk(s(&["destination", name]), None, "destination_type", Layout::DestinationType)
+                ..mk(
+                    s(&["destination", name]),
+                    None,
+                    "destination_type",
+                    Layout::DestinationType,
+                )
             },
-            ["destination", name, "credentials"] => {
-                mk(s(&["destination", name]), None, "credentials", Layout::WholeCredentials)
-            }
-            ["destination", "credentials"] => mk(s(&["destination"]), None, "credentials", Layout::WholeCredentials),
+            ["destination", name, "credentials"] => mk(
+                s(&["destination", name]),
+                None,
+                "credentials",
+                Layout::WholeCredentials,
+            ),
+            ["destination", "credentials"] => mk(
+                s(&["destination"]),
+                None,
+                "credentials",
+                Layout::WholeCredentials,
+            ),
             ["credentials"] => mk(vec![], None, "credentials", Layout::WholeCredentials),
-            ["destination", name, "credentials", f] => {
-                mk(s(&["destination", name]), Some("credentials"), f, Layout::DestinationCredentials)
+            ["destination", name, "credentials", f] => mk(
+                s(&["destination", name]),
+                Some("credentials"),
+                f,
+                Layout::DestinationCredentials,
+            ),
+            ["destination", "credentials", f] => mk(
+                s(&["destination"]),
+                Some("credentials"),
+                f,
+                Layout::DestinationCredentials,
+            ),
+            ["credentials", f] => mk(
+                vec![],
+                Some("credentials"),
+                f,
+                Layout::DestinationCredentials,
+            ),
+            ["destination", _, f] | ["destination", f] => {
+                mk(sections.to_vec(), None, f, Layout::DestinationConfig)
             }
-            ["destination", "credentials", f] => {
-                mk(s(&["destination"]), Some("credentials"), f, Layout::DestinationCredentials)
+            ["runtime", k] if workspace => {
+                mk(s(&["workspace"]), Some("runtime"), k, Layout::Runtime)
             }
-            ["credentials", f] => mk(vec![], Some("credentials"), f, Layout::DestinationCredentials),
-            ["destination", _, f] | ["destination", f] => mk(sections.to_vec(), None, f, Layout::DestinationConfig),
-            ["runtime", k] if workspace => mk(s(&["workspace"]), Some("runtime"), k, Layout::Runtime),
             ["runtime", k] => mk(vec![], Some("runtime"), k, Layout::Runtime),
             ["workspace", sec @ ("runtime" | "settings"), k] if workspace => {
-                let layout = if *sec == "runtime" { Layout::Runtime } else { Layout::WorkspaceSettings };
+                let layout = if *sec == "runtime" {
+                    Layout::Runtime
+                } else {
+                    Layout::WorkspaceSettings
+                };
                 mk(s(&["workspace"]), Some(sec), k, layout)
             }
-            ["settings", k] if workspace => mk(s(&["workspace"]), Some("settings"), k, Layout::WorkspaceSettings),
+            ["settings", k] if workspace => mk(
+                s(&["workspace"]),
+                Some("settings"),
+                k,
+                Layout::WorkspaceSettings,
+            ),
             _ => {
-                let layout = if p[0] == "sources" { Layout::Sources } else { Layout::Generic };
+                let layout = if p[0] == "sources" {
+                    Layout::Sources
+                } else {
+                    Layout::Generic
+                };
                 // An embedded credentials spec keeps its section while the outer ones are popped.
                 if sections.len() >= 2 && sections[sections.len() - 1] == "credentials" {
-                    mk(sections[..sections.len() - 1].to_vec(), Some("credentials"), key, layout)
+                    mk(
+                        sections[..sections.len() - 1].to_vec(),
+                        Some("credentials"),
+                        key,
+                        layout,
+                    )
                 } else {
                     mk(sections.to_vec(), None, key, layout)
                 }
@@ -175,7 +221,12 @@ impl Lookup {
             v.extend(self.embedded.iter().cloned());
             return vec![tail(v)];
         }
-        let mut ns: Vec<String> = self.explicit.iter().chain(&self.embedded).cloned().collect();
+        let mut ns: Vec<String> = self
+            .explicit
+            .iter()
+            .chain(&self.embedded)
+            .cloned()
+            .collect();
         let mut out = Vec::new();
         loop {
             out.push(tail(ns.clone()));
@@ -217,7 +268,11 @@ impl Lookup {
 }
 
 fn prefixed(pipeline: Option<&str>, path: &[String]) -> Vec<String> {
-    pipeline.map(str::to_string).into_iter().chain(path.iter().cloned()).collect()
+    pipeline
+        .map(str::to_string)
+        .into_iter()
+        .chain(path.iter().cloned())
+        .collect()
 }
 
 /// The environment variable dlt reads for a path (`EnvironProvider.get_key_name`).
@@ -244,7 +299,10 @@ impl std::fmt::Debug for Val {
     // Values may be secrets: a debug print (logs, test failures) never shows them.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Val::Table(entries) => f.debug_list().entries(entries.iter().map(|(k, _)| k)).finish(),
+            Val::Table(entries) => f
+                .debug_list()
+                .entries(entries.iter().map(|(k, _)| k))
+                .finish(),
             Val::Array(items) => write!(f, "Array({} items)", items.len()),
             _ => f.write_str("Val(..)"),
         }
@@ -274,10 +332,21 @@ impl Val {
             Val::Float(x) => x.to_string(),
             Val::Bool(b) => b.to_string(),
             Val::DateTime(d) => d.clone(),
-            Val::Array(items) => format!("[{}]", items.iter().map(Val::to_toml).collect::<Vec<_>>().join(", ")),
+            Val::Array(items) => format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(Val::to_toml)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Val::Table(entries) => format!(
                 "{{ {} }}",
-                entries.iter().map(|(k, v)| format!("{k} = {}", v.to_toml())).collect::<Vec<_>>().join(", ")
+                entries
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {}", v.to_toml()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Val::Invalid => "<invalid>".to_string(),
         }
@@ -289,10 +358,17 @@ impl Val {
         match self {
             Val::Str(s) | Val::DateTime(s) => J::String(s.clone()),
             Val::Int(i) => J::from(*i),
-            Val::Float(x) => serde_json::Number::from_f64(*x).map(J::Number).unwrap_or(J::Null),
+            Val::Float(x) => serde_json::Number::from_f64(*x)
+                .map(J::Number)
+                .unwrap_or(J::Null),
             Val::Bool(b) => J::Bool(*b),
             Val::Array(items) => J::Array(items.iter().map(Val::to_json).collect()),
-            Val::Table(entries) => J::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Val::Table(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
             Val::Invalid => J::Null,
         }
     }
@@ -315,7 +391,12 @@ pub fn merge_tables(tables: &[&Table]) -> Val {
             let nodes: Vec<&Node> = tables.iter().filter_map(|t| t.get(k)).collect();
             let v = match nodes[0].as_table() {
                 // Lower tables merge in even past a scalar between them: the fold goes top-down.
-                Some(_) => merge_tables(&nodes.iter().filter_map(|n| n.as_table()).collect::<Vec<_>>()),
+                Some(_) => merge_tables(
+                    &nodes
+                        .iter()
+                        .filter_map(|n| n.as_table())
+                        .collect::<Vec<_>>(),
+                ),
                 None => Val::of(nodes[0]),
             };
             (k.clone(), v)
@@ -351,7 +432,9 @@ impl Origin {
     /// `file:line` (global files as dlt names them, `global:config.toml`) or `env NAME`.
     pub fn label(&self) -> String {
         match self {
-            Origin::File { name, line, layer, .. } if layer.is_global() => format!("global:{name}:{line}"),
+            Origin::File {
+                name, line, layer, ..
+            } if layer.is_global() => format!("global:{name}:{line}"),
             Origin::File { name, line, .. } => format!("{name}:{line}"),
             Origin::Env { name } => format!("env {name}"),
         }
@@ -371,17 +454,33 @@ pub struct Found {
 }
 
 /// The merged view of one TOML provider: its files, highest precedence first.
-fn lookup_merged(files: &[(Layer, Arc<SourceFile>)], path: &[String]) -> Option<(usize, Val, Span)> {
-    let mut tables: Vec<(usize, &Table)> = files.iter().enumerate().map(|(i, (_, f))| (i, &f.doc.root)).collect();
+fn lookup_merged(
+    files: &[(Layer, Arc<SourceFile>)],
+    path: &[String],
+) -> Option<(usize, Val, Span)> {
+    let mut tables: Vec<(usize, &Table)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, (_, f))| (i, &f.doc.root))
+        .collect();
     for (depth, seg) in path.iter().enumerate() {
-        let nodes: Vec<(usize, &Node)> = tables.iter().filter_map(|(i, t)| Some((*i, t.get(seg)?))).collect();
+        let nodes: Vec<(usize, &Node)> = tables
+            .iter()
+            .filter_map(|(i, t)| Some((*i, t.get(seg)?)))
+            .collect();
         let (top_idx, top) = *nodes.first()?;
         if depth + 1 == path.len() {
             if top.as_table().is_none() {
                 return Some((top_idx, Val::of(top), top.key_span));
             }
-            let tables: Vec<(usize, &Node)> = nodes.into_iter().filter(|(_, n)| n.is_table()).collect();
-            let value = merge_tables(&tables.iter().filter_map(|(_, n)| n.as_table()).collect::<Vec<_>>());
+            let tables: Vec<(usize, &Node)> =
+                nodes.into_iter().filter(|(_, n)| n.is_table()).collect();
+            let value = merge_tables(
+                &tables
+                    .iter()
+                    .filter_map(|(_, n)| n.as_table())
+                    .collect::<Vec<_>>(),
+            );
             // dlt keeps the lowest file's table object when merging, so that file is the origin
             // it reports for a merged table (`_doc_origins` folded by `update_dict_nested`).
             let (origin_idx, origin) = *tables.last()?;
@@ -389,7 +488,10 @@ fn lookup_merged(files: &[(Layer, Arc<SourceFile>)], path: &[String]) -> Option<
         }
         // A higher scalar or list replaces lower tables, so the path ends there.
         top.as_table()?;
-        tables = nodes.iter().filter_map(|(i, n)| Some((*i, n.as_table()?))).collect();
+        tables = nodes
+            .iter()
+            .filter_map(|(i, n)| Some((*i, n.as_table()?)))
+            .collect();
     }
     None
 }
@@ -400,7 +502,11 @@ fn file_origin(layer: Layer, file: &SourceFile, span: Span) -> Origin {
         name: file.name.clone(),
         layer,
         span,
-        line: file.line_index.line_col(&file.text, span.start as usize, super::text::Encoding::Utf8).line + 1,
+        line: file
+            .line_index
+            .line_col(&file.text, span.start as usize, super::text::Encoding::Utf8)
+            .line
+            + 1,
     }
 }
 
@@ -450,19 +556,30 @@ impl<'a> Resolver<'a> {
     /// The value dlt uses for `lookup` when `profile` is active (ignored in a classic project).
     pub fn resolve(&self, lookup: &Lookup, profile: &str) -> Option<Found> {
         let paths = lookup.paths();
-        let secrets = profiles::provider_files(self.folder, self.global, profile, FileKind::Secrets);
+        let secrets =
+            profiles::provider_files(self.folder, self.global, profile, FileKind::Secrets);
         let config = profiles::provider_files(self.folder, self.global, profile, FileKind::Config);
         for pass in lookup.passes(self.pipeline) {
-            for provider in [ProviderKind::Env, ProviderKind::Secrets, ProviderKind::Config] {
+            for provider in [
+                ProviderKind::Env,
+                ProviderKind::Secrets,
+                ProviderKind::Config,
+            ] {
                 for path in &paths {
                     let full = prefixed(pass, path);
                     let hit = match provider {
                         ProviderKind::Env => {
                             let name = env_var_name(&full);
-                            self.env.get(&name).map(|v| (Val::Str(v.clone()), Origin::Env { name }))
+                            self.env
+                                .get(&name)
+                                .map(|v| (Val::Str(v.clone()), Origin::Env { name }))
                         }
                         ProviderKind::Secrets | ProviderKind::Config => {
-                            let files = if provider == ProviderKind::Secrets { &secrets } else { &config };
+                            let files = if provider == ProviderKind::Secrets {
+                                &secrets
+                            } else {
+                                &config
+                            };
                             lookup_merged(files, &full).map(|(i, v, span)| {
                                 let (layer, file) = &files[i];
                                 (v, file_origin(*layer, file, span))
@@ -470,7 +587,13 @@ impl<'a> Resolver<'a> {
                         }
                     };
                     if let Some((value, origin)) = hit {
-                        return Some(Found { provider, value, origin, path: full, pipeline_pass: pass.is_some() });
+                        return Some(Found {
+                            provider,
+                            value,
+                            origin,
+                            path: full,
+                            pipeline_pass: pass.is_some(),
+                        });
                     }
                 }
             }
@@ -483,7 +606,9 @@ impl<'a> Resolver<'a> {
     pub fn sites(&self, lookup: &Lookup) -> Vec<Site> {
         let paths = lookup.all_paths(self.pipeline);
         let mut out = Vec::new();
-        let dirs = [(self.folder, false)].into_iter().chain(self.global.map(|g| (g, true)));
+        let dirs = [(self.folder, false)]
+            .into_iter()
+            .chain(self.global.map(|g| (g, true)));
         for (dir, global) in dirs {
             for file in dir.files.values() {
                 let layer = match (&file.role, global) {
@@ -495,7 +620,10 @@ impl<'a> Resolver<'a> {
                 };
                 for path in &paths {
                     if let Some(node) = file.doc.root.get_path(path) {
-                        out.push(Site { origin: file_origin(layer, file, node.key_span), path: path.clone() });
+                        out.push(Site {
+                            origin: file_origin(layer, file, node.key_span),
+                            path: path.clone(),
+                        });
                     }
                 }
             }
@@ -514,7 +642,13 @@ impl<'a> Resolver<'a> {
     }
 
     /// How the value `file` writes at `at` (a path of `lookup`, as written) fares under `profile`.
-    pub fn file_status(&self, lookup: &Lookup, at: &[String], profile: &str, file: &SourceFile) -> FileStatus {
+    pub fn file_status(
+        &self,
+        lookup: &Lookup,
+        at: &[String],
+        profile: &str,
+        file: &SourceFile,
+    ) -> FileStatus {
         // Same rule for local and global files: base files always, profile files in a workspace.
         let read = match &file.role {
             FileRole::Base(_) => true,
@@ -531,7 +665,9 @@ impl<'a> Resolver<'a> {
             return FileStatus::Absent;
         };
         match &found.origin {
-            Origin::File { path, span, .. } if *path == file.path && *span == node.key_span => FileStatus::Effective,
+            Origin::File { path, span, .. } if *path == file.path && *span == node.key_span => {
+                FileStatus::Effective
+            }
             Origin::File { .. }
                 if node.is_table()
                     && matches!(found.value, Val::Table(_))
@@ -543,100 +679,6 @@ impl<'a> Resolver<'a> {
             _ => FileStatus::ShadowedBy(found),
         }
     }
-}
-
-/// The key under the cursor: its dotted path, and the span of the segment or key hit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyAt {
-    /// Full path from the document root, up to and including the segment under the cursor.
-    pub path: Vec<String>,
-    /// The span of the segment under the cursor (or the entry's last key segment).
-    pub span: Span,
-    /// The cursor is in a table header.
-    pub header: bool,
-}
-
-/// The key at a byte offset: a key segment of a header or an entry, or an entry's value.
-pub fn key_at(doc: &TomlDoc, offset: usize) -> Option<KeyAt> {
-    let root = doc.syntax();
-    let len: usize = root.text_range().end().into();
-    if offset > len {
-        return None;
-    }
-    let token = match root.token_at_offset(TextSize::from(offset as u32)) {
-        taplo::rowan::TokenAtOffset::None => return None,
-        taplo::rowan::TokenAtOffset::Single(t) => t,
-        // Between two tokens prefer the identifier, so a cursor right after a key still hits it.
-        taplo::rowan::TokenAtOffset::Between(a, b) => {
-            if a.kind() == SyntaxKind::IDENT {
-                a
-            } else {
-                b
-            }
-        }
-    };
-    let mut node = token.parent();
-    // Walk outwards to the key or entry the token belongs to.
-    while let Some(n) = node {
-        match n.kind() {
-            SyntaxKind::KEY => {
-                let segs = key_segments(&n);
-                let hit = segs.iter().position(|(_, s)| s.contains(offset)).unwrap_or(segs.len().saturating_sub(1));
-                let span = segs.get(hit)?.1;
-                let names: Vec<String> = segs.into_iter().take(hit + 1).map(|(s, _)| s).collect();
-                let parent = n.parent()?;
-                if matches!(parent.kind(), SyntaxKind::TABLE_HEADER | SyntaxKind::TABLE_ARRAY_HEADER) {
-                    return Some(KeyAt { path: names, span, header: true });
-                }
-                return finish(&root, parent, names, span);
-            }
-            SyntaxKind::TABLE_HEADER | SyntaxKind::TABLE_ARRAY_HEADER => {
-                let segs = key_segments(&n.children().find(|c| c.kind() == SyntaxKind::KEY)?);
-                let span = segs.last()?.1;
-                return Some(KeyAt { path: segs.into_iter().map(|(s, _)| s).collect(), span, header: true });
-            }
-            SyntaxKind::ENTRY => {
-                let segs = key_segments(&n.children().find(|c| c.kind() == SyntaxKind::KEY)?);
-                let span = segs.last()?.1;
-                return finish(&root, n, segs.into_iter().map(|(s, _)| s).collect(), span);
-            }
-            _ => node = n.parent(),
-        }
-    }
-    None
-}
-
-/// Prefixes an entry's key with the keys of enclosing inline tables and the section header.
-fn finish(root: &SyntaxNode, entry: SyntaxNode, mut path: Vec<String>, span: Span) -> Option<KeyAt> {
-    let mut current = entry;
-    loop {
-        // ENTRY > VALUE > INLINE_TABLE > ENTRY: climb to the enclosing entry, if any.
-        let enclosing =
-            current.ancestors().skip(1).find(|a| a.kind() == SyntaxKind::ENTRY || a.kind() == SyntaxKind::ROOT);
-        match enclosing {
-            Some(e) if e.kind() == SyntaxKind::ENTRY => {
-                let key = e.children().find(|c| c.kind() == SyntaxKind::KEY)?;
-                let mut outer: Vec<String> = key_segments(&key).into_iter().map(|(s, _)| s).collect();
-                outer.extend(path);
-                path = outer;
-                current = e;
-            }
-            _ => break,
-        }
-    }
-    // The section is the last header before the top-level entry.
-    let start = current.text_range().start();
-    let section = root
-        .children()
-        .filter(|c| matches!(c.kind(), SyntaxKind::TABLE_HEADER | SyntaxKind::TABLE_ARRAY_HEADER))
-        .take_while(|c| c.text_range().start() < start)
-        .last()
-        .and_then(|h| h.children().find(|c| c.kind() == SyntaxKind::KEY))
-        .map(|k| key_segments(&k).into_iter().map(|(s, _)| s).collect::<Vec<_>>())
-        .unwrap_or_default();
-    let mut full = section;
-    full.extend(path);
-    Some(KeyAt { path: full, span, header: false })
 }
 
 /// Splits a dotted key typed by a user; quoted segments (`a."b.c".d`) keep their dots.

@@ -15,7 +15,9 @@ pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 pub enum LoadError {
     #[error("file is {size} bytes, larger than the {limit} byte limit; it was not analysed")]
     TooLarge { size: u64, limit: u64 },
-    #[error("file is not valid UTF-8 (first bad byte at offset {offset}); dlt reads TOML as UTF-8 and will fail on it")]
+    #[error(
+        "file is not valid UTF-8 (first bad byte at offset {offset}); dlt reads TOML as UTF-8 and will fail on it"
+    )]
     NotUtf8 { offset: usize },
     #[error("file is UTF-16 encoded; dlt reads TOML as UTF-8 and will fail on it")]
     Utf16,
@@ -42,7 +44,10 @@ pub struct SourceFile {
 impl SourceFile {
     /// Analyses `text` as the content of `path`.
     pub fn from_text(path: &Path, text: Arc<str>, version: Option<i32>) -> SourceFile {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         SourceFile {
             role: FileRole::of(&name),
             path: path.to_path_buf(),
@@ -77,7 +82,10 @@ impl SourceFile {
 pub fn read_text(path: &Path) -> Result<String, LoadError> {
     let meta = std::fs::metadata(path).map_err(|e| LoadError::Io(e.to_string()))?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(LoadError::TooLarge { size: meta.len(), limit: MAX_FILE_BYTES });
+        return Err(LoadError::TooLarge {
+            size: meta.len(),
+            limit: MAX_FILE_BYTES,
+        });
     }
     let bytes = std::fs::read(path).map_err(|e| LoadError::Io(e.to_string()))?;
     decode(bytes)
@@ -91,7 +99,9 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, LoadError> {
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);
     }
-    String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 { offset: e.utf8_error().valid_up_to() })
+    String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
+        offset: e.utf8_error().valid_up_to(),
+    })
 }
 
 #[cfg(test)]
@@ -102,7 +112,10 @@ mod tests {
     fn decodes_bom_and_rejects_other_encodings_with_a_reason() {
         assert_eq!(decode(b"\xEF\xBB\xBFa = 1".to_vec()).unwrap(), "a = 1");
         assert_eq!(decode(b"\xFF\xFEa\0".to_vec()), Err(LoadError::Utf16));
-        assert_eq!(decode(b"a = \"\xC3\x28\"".to_vec()), Err(LoadError::NotUtf8 { offset: 5 }));
+        assert_eq!(
+            decode(b"a = \"\xC3\x28\"".to_vec()),
+            Err(LoadError::NotUtf8 { offset: 5 })
+        );
     }
 
     #[test]

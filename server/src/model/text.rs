@@ -48,7 +48,11 @@ impl LineIndex {
             }
             i += 1;
         }
-        LineIndex { line_starts, len: bytes.len() as u32, ascii: text.is_ascii() }
+        LineIndex {
+            line_starts,
+            len: bytes.len() as u32,
+            ascii: text.is_ascii(),
+        }
     }
 
     /// Number of lines (a text ending in a newline has an empty last line).
@@ -58,9 +62,16 @@ impl LineIndex {
 
     /// Byte range of `line` without its line terminator.
     pub fn line_range(&self, text: &str, line: u32) -> Range<usize> {
-        let start = self.line_starts.get(line as usize).copied().unwrap_or(self.len) as usize;
-        let mut end =
-            self.line_starts.get(line as usize + 1).copied().unwrap_or(self.len) as usize;
+        let start = self
+            .line_starts
+            .get(line as usize)
+            .copied()
+            .unwrap_or(self.len) as usize;
+        let mut end = self
+            .line_starts
+            .get(line as usize + 1)
+            .copied()
+            .unwrap_or(self.len) as usize;
         let b = text.as_bytes();
         if end > start && b.get(end - 1) == Some(&b'\n') {
             end -= 1;
@@ -92,7 +103,10 @@ impl LineIndex {
                 _ => s.chars().count() as u32,
             }
         };
-        LineCol { line: line as u32, col }
+        LineCol {
+            line: line as u32,
+            col,
+        }
     }
 
     /// Byte offset of a line and column; positions past a line's end clamp to the end of that
@@ -146,7 +160,13 @@ mod tests {
 
     #[test]
     fn round_trips_every_offset_in_every_encoding() {
-        for text in ["", "a = 1\n", "a = \"héllo 😀\"\r\nb = 2\r\n", "x\ry\r\nz\n", "😀😀\n€"] {
+        for text in [
+            "",
+            "a = 1\n",
+            "a = \"héllo 😀\"\r\nb = 2\r\n",
+            "x\ry\r\nz\n",
+            "😀😀\n€",
+        ] {
             for enc in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
                 round_trip(text, enc);
             }
@@ -168,7 +188,10 @@ mod tests {
         let text = "a\rb\r\nc\nd";
         let idx = LineIndex::new(text);
         assert_eq!(idx.line_count(), 4);
-        assert_eq!(idx.line_col(text, text.find('d').unwrap(), Encoding::Utf16), LineCol { line: 3, col: 0 });
+        assert_eq!(
+            idx.line_col(text, text.find('d').unwrap(), Encoding::Utf16),
+            LineCol { line: 3, col: 0 }
+        );
         assert_eq!(&text[idx.line_range(text, 1)], "b");
     }
 
@@ -176,10 +199,19 @@ mod tests {
     fn clamps_positions_past_line_and_file_end() {
         let text = "ab\r\ncd";
         let idx = LineIndex::new(text);
-        assert_eq!(idx.offset(text, LineCol { line: 0, col: 99 }, Encoding::Utf16), 2);
-        assert_eq!(idx.offset(text, LineCol { line: 9, col: 0 }, Encoding::Utf16), 6);
+        assert_eq!(
+            idx.offset(text, LineCol { line: 0, col: 99 }, Encoding::Utf16),
+            2
+        );
+        assert_eq!(
+            idx.offset(text, LineCol { line: 9, col: 0 }, Encoding::Utf16),
+            6
+        );
         // Inside a surrogate pair snaps to the character start.
         let t = "😀";
-        assert_eq!(LineIndex::new(t).offset(t, LineCol { line: 0, col: 1 }, Encoding::Utf16), 0);
+        assert_eq!(
+            LineIndex::new(t).offset(t, LineCol { line: 0, col: 1 }, Encoding::Utf16),
+            0
+        );
     }
 }

@@ -17,16 +17,25 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
     pub fn contains(&self, offset: usize) -> bool {
         self.start as usize <= offset && offset <= self.end as usize
     }
     pub fn cover(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
     fn of(range: taplo::rowan::TextRange) -> Span {
-        Span { start: range.start().into(), end: range.end().into() }
+        Span {
+            start: range.start().into(),
+            end: range.end().into(),
+        }
     }
 }
 
@@ -187,11 +196,18 @@ impl TomlDoc {
             })
             .collect();
         let syntax = SyntaxNode::new_root(parse.green_node.clone());
-        let mut builder = Builder { root: Table::default(), errors: Vec::new() };
+        let mut builder = Builder {
+            root: Table::default(),
+            errors: Vec::new(),
+        };
         builder.build(&syntax);
         errors.extend(builder.errors);
         errors.sort_by_key(|e| e.span);
-        TomlDoc { root: builder.root, errors, green: parse.green_node }
+        TomlDoc {
+            root: builder.root,
+            errors,
+            green: parse.green_node,
+        }
     }
 
     pub fn syntax(&self) -> SyntaxNode {
@@ -244,7 +260,9 @@ fn nesting_exceeds(text: &str, max: usize) -> Option<usize> {
                         i += 2;
                         continue;
                     }
-                    if b[i] == q && (!triple || (b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q))) {
+                    if b[i] == q
+                        && (!triple || (b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q)))
+                    {
                         i += if triple { 2 } else { 0 };
                         break;
                     }
@@ -349,14 +367,19 @@ impl Builder {
                 let next = match (&mut node.value, node.def) {
                     (Value::Table(t), Def::Implicit | Def::Header | Def::Dotted) => t,
                     (Value::Array(items), Def::ArrayOfTables) => match items.last_mut() {
-                        Some(Node { value: Value::Table(t), .. }) => t,
+                        Some(Node {
+                            value: Value::Table(t),
+                            ..
+                        }) => t,
                         _ => return false,
                     },
                     _ => {
                         self.errors.push(TomlError {
                             kind: TomlErrorKind::DuplicateTable,
                             span: *kspan,
-                            message: format!("`{name}` is already defined as a value, not a table that can be extended"),
+                            message: format!(
+                                "`{name}` is already defined as a value, not a table that can be extended"
+                            ),
                             first: Some(first),
                         });
                         return false;
@@ -428,7 +451,10 @@ fn table_at_mut<'a>(root: &'a mut Table, path: &[String]) -> Option<&'a mut Tabl
         table = match &mut node.value {
             Value::Table(t) => t,
             Value::Array(items) => match items.last_mut() {
-                Some(Node { value: Value::Table(t), .. }) => t,
+                Some(Node {
+                    value: Value::Table(t),
+                    ..
+                }) => t,
                 _ => return None,
             },
             _ => return None,
@@ -479,9 +505,7 @@ fn insert_entry(table: &mut Table, entry: &SyntaxNode, errors: &mut Vec<TomlErro
                 errors.push(TomlError {
                     kind: TomlErrorKind::DuplicateKey,
                     span: *kspan,
-                    message: format!(
-                        "`{name}` is already defined; a dotted key cannot extend it"
-                    ),
+                    message: format!("`{name}` is already defined; a dotted key cannot extend it"),
                     first: Some(first),
                 });
                 return;
@@ -503,12 +527,22 @@ fn insert_entry(table: &mut Table, entry: &SyntaxNode, errors: &mut Vec<TomlErro
     }
     table.entries.insert(
         last.clone(),
-        Node { value: value.0, def: value.1, key_span: *last_span, value_span: value.2, full_span },
+        Node {
+            value: value.0,
+            def: value.1,
+            key_span: *last_span,
+            value_span: value.2,
+            full_span,
+        },
     );
 }
 
 /// Converts a VALUE node (or an ARRAY / INLINE_TABLE node inside one).
-fn convert_value(value: &SyntaxNode, errors: &mut Vec<TomlError>, depth: usize) -> (Value, Def, Span) {
+fn convert_value(
+    value: &SyntaxNode,
+    errors: &mut Vec<TomlError>,
+    depth: usize,
+) -> (Value, Def, Span) {
     let span = Span::of(value.text_range());
     if let Some(inner) = value.children().next() {
         match inner.kind() {
@@ -518,7 +552,13 @@ fn convert_value(value: &SyntaxNode, errors: &mut Vec<TomlError>, depth: usize) 
                     .filter(|c| c.kind() == SyntaxKind::VALUE)
                     .map(|v| {
                         let (value, def, vspan) = convert_value(&v, errors, depth + 1);
-                        Node { value, def, key_span: vspan, value_span: vspan, full_span: vspan }
+                        Node {
+                            value,
+                            def,
+                            key_span: vspan,
+                            value_span: vspan,
+                            full_span: vspan,
+                        }
                     })
                     .collect();
                 return (Value::Array(items), Def::Value, span);
@@ -534,12 +574,23 @@ fn convert_value(value: &SyntaxNode, errors: &mut Vec<TomlError>, depth: usize) 
             _ => {}
         }
     }
-    let Some(token) = value.children_with_tokens().filter_map(|e| e.into_token()).find(|t| {
-        !matches!(t.kind(), SyntaxKind::WHITESPACE | SyntaxKind::NEWLINE | SyntaxKind::COMMENT)
-    }) else {
+    let Some(token) = value
+        .children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .find(|t| {
+            !matches!(
+                t.kind(),
+                SyntaxKind::WHITESPACE | SyntaxKind::NEWLINE | SyntaxKind::COMMENT
+            )
+        })
+    else {
         return (Value::Invalid, Def::Value, span);
     };
-    (scalar(&token).map(Value::Scalar).unwrap_or(Value::Invalid), Def::Value, span)
+    (
+        scalar(&token).map(Value::Scalar).unwrap_or(Value::Invalid),
+        Def::Value,
+        span,
+    )
 }
 
 /// Dotted tables inside an inline table are closed with it.
@@ -560,7 +611,9 @@ fn scalar(token: &SyntaxToken) -> Option<Scalar> {
         SyntaxKind::STRING => {
             Scalar::Str(taplo::util::unescape(&t[1..t.len().saturating_sub(1).max(1)]).ok()?)
         }
-        SyntaxKind::STRING_LITERAL => Scalar::Str(t[1..t.len().saturating_sub(1).max(1)].to_string()),
+        SyntaxKind::STRING_LITERAL => {
+            Scalar::Str(t[1..t.len().saturating_sub(1).max(1)].to_string())
+        }
         SyntaxKind::MULTI_LINE_STRING => {
             let inner = t.get(3..t.len().saturating_sub(3))?;
             Scalar::Str(taplo::util::unescape(trim_first_newline(inner)).ok()?)
@@ -570,24 +623,39 @@ fn scalar(token: &SyntaxToken) -> Option<Scalar> {
             Scalar::Str(trim_first_newline(inner).to_string())
         }
         SyntaxKind::INTEGER => Scalar::Int(t.replace('_', "").parse().ok()?),
-        SyntaxKind::INTEGER_HEX => Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 16).ok()?),
-        SyntaxKind::INTEGER_OCT => Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 8).ok()?),
-        SyntaxKind::INTEGER_BIN => Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 2).ok()?),
+        SyntaxKind::INTEGER_HEX => {
+            Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 16).ok()?)
+        }
+        SyntaxKind::INTEGER_OCT => {
+            Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 8).ok()?)
+        }
+        SyntaxKind::INTEGER_BIN => {
+            Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 2).ok()?)
+        }
         SyntaxKind::FLOAT => Scalar::Float(match t.trim_start_matches(['+', '-']) {
-            "inf" => if t.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY },
+            "inf" => {
+                if t.starts_with('-') {
+                    f64::NEG_INFINITY
+                } else {
+                    f64::INFINITY
+                }
+            }
             "nan" => f64::NAN,
             _ => t.replace('_', "").parse().ok()?,
         }),
         SyntaxKind::BOOL => Scalar::Bool(t == "true"),
-        SyntaxKind::DATE | SyntaxKind::TIME | SyntaxKind::DATE_TIME_LOCAL | SyntaxKind::DATE_TIME_OFFSET => {
-            Scalar::DateTime(t.to_string())
-        }
+        SyntaxKind::DATE
+        | SyntaxKind::TIME
+        | SyntaxKind::DATE_TIME_LOCAL
+        | SyntaxKind::DATE_TIME_OFFSET => Scalar::DateTime(t.to_string()),
         _ => return None,
     })
 }
 
 fn trim_first_newline(s: &str) -> &str {
-    s.strip_prefix("\r\n").or_else(|| s.strip_prefix('\n')).unwrap_or(s)
+    s.strip_prefix("\r\n")
+        .or_else(|| s.strip_prefix('\n'))
+        .unwrap_or(s)
 }
 
 #[cfg(test)]
@@ -598,7 +666,12 @@ mod tests {
         TomlDoc::parse(text)
             .errors
             .iter()
-            .map(|e| format!("{:?} {}..{} {}", e.kind, e.span.start, e.span.end, e.message))
+            .map(|e| {
+                format!(
+                    "{:?} {}..{} {}",
+                    e.kind, e.span.start, e.span.end, e.message
+                )
+            })
             .collect()
     }
 
@@ -610,16 +683,34 @@ mod tests {
         );
         assert!(doc.errors.is_empty(), "{:?}", doc.errors);
         let r = &doc.root;
-        assert_eq!(r.get_path(&["destination", "warehouse", "destination_type"]).unwrap().as_str(), Some("duckdb"));
-        assert_eq!(r.get_path(&["destination", "warehouse", "credentials", "password"]).unwrap().as_str(), Some("x"));
-        assert_eq!(r.get_path(&["runtime", "opts", "n", "m"]).unwrap().value, Value::Scalar(Scalar::Int(2)));
-        assert_eq!(r.get_path(&["items", "k"]).unwrap().value, Value::Scalar(Scalar::Int(2)));
+        assert_eq!(
+            r.get_path(&["destination", "warehouse", "destination_type"])
+                .unwrap()
+                .as_str(),
+            Some("duckdb")
+        );
+        assert_eq!(
+            r.get_path(&["destination", "warehouse", "credentials", "password"])
+                .unwrap()
+                .as_str(),
+            Some("x")
+        );
+        assert_eq!(
+            r.get_path(&["runtime", "opts", "n", "m"]).unwrap().value,
+            Value::Scalar(Scalar::Int(2))
+        );
+        assert_eq!(
+            r.get_path(&["items", "k"]).unwrap().value,
+            Value::Scalar(Scalar::Int(2))
+        );
         assert_eq!(r.get_path(&["destination"]).unwrap().def, Def::Implicit);
     }
 
     #[test]
     fn decodes_every_string_form_and_quoted_keys() {
-        let doc = TomlDoc::parse("\"a.b\" = \"\\u00e9\\n\"\n'c' = 'raw\\n'\nd = \"\"\"\nml\"\"\"\ne = '''\r\nlit'''\n");
+        let doc = TomlDoc::parse(
+            "\"a.b\" = \"\\u00e9\\n\"\n'c' = 'raw\\n'\nd = \"\"\"\nml\"\"\"\ne = '''\r\nlit'''\n",
+        );
         assert!(doc.errors.is_empty(), "{:?}", doc.errors);
         assert_eq!(doc.root.get("a.b").unwrap().as_str(), Some("é\n"));
         assert_eq!(doc.root.get("c").unwrap().as_str(), Some("raw\\n"));
@@ -673,6 +764,9 @@ mod tests {
         let text = "[a]\nx = 1\ny = 2\n\n[b]\n";
         let doc = TomlDoc::parse(text);
         let a = doc.root.get("a").unwrap();
-        assert_eq!(&text[a.full_span.start as usize..a.full_span.end as usize], "[a]\nx = 1\ny = 2");
+        assert_eq!(
+            &text[a.full_span.start as usize..a.full_span.end as usize],
+            "[a]\nx = 1\ny = 2"
+        );
     }
 }

@@ -91,7 +91,8 @@ impl Snapshot {
     pub fn load(roots: &[PathBuf], limits: WalkLimits) -> Snapshot {
         let mut snap = Snapshot::default();
         for dir in discovery::find_dlt_dirs(roots, limits) {
-            snap.folders.insert(dir.clone(), Arc::new(DltFolder::load(&dir)));
+            snap.folders
+                .insert(dir.clone(), Arc::new(DltFolder::load(&dir)));
         }
         snap
     }
@@ -116,7 +117,9 @@ impl Snapshot {
             f.reload_meta();
             Arc::new(f)
         });
-        Arc::make_mut(folder).files.insert(file.name.clone(), Arc::new(file));
+        Arc::make_mut(folder)
+            .files
+            .insert(file.name.clone(), Arc::new(file));
         Some(dir)
     }
 
@@ -148,7 +151,10 @@ mod tests {
         let folder = snap.folders.values().next().unwrap();
         assert!(folder.is_workspace);
         assert_eq!(folder.pinned_profile.as_deref(), Some("staging"));
-        assert_eq!(folder.files.keys().collect::<Vec<_>>(), ["config.toml", "prod.secrets.toml"]);
+        assert_eq!(
+            folder.files.keys().collect::<Vec<_>>(),
+            ["config.toml", "prod.secrets.toml"]
+        );
         assert_eq!(folder.project_dir, tmp.path().join("proj"));
     }
 }

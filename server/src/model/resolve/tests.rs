@@ -16,7 +16,11 @@ fn explain(snap: &Snapshot, key: &str) -> String {
                 p.name,
                 f.value.to_toml(),
                 f.origin.label(),
-                if f.pipeline_pass { "pipeline pass: " } else { "" },
+                if f.pipeline_pass {
+                    "pipeline pass: "
+                } else {
+                    ""
+                },
                 f.path.join(".")
             ),
             None => format!("{}: unset\n", p.name),
@@ -33,24 +37,50 @@ fn check(snap: &Snapshot, key: &str, want: Expect) {
 #[test]
 fn lookup_paths_follow_the_owning_spec() {
     let paths = |key: &str, ws: bool| -> Vec<String> {
-        Lookup::classify(&parse_dotted(key), ws).unwrap().paths().iter().map(|p| p.join(".")).collect()
+        Lookup::classify(&parse_dotted(key), ws)
+            .unwrap()
+            .paths()
+            .iter()
+            .map(|p| p.join("."))
+            .collect()
     };
     assert_eq!(
         paths("destination.warehouse.credentials.password", true),
-        ["destination.warehouse.credentials.password", "destination.credentials.password", "credentials.password"]
+        [
+            "destination.warehouse.credentials.password",
+            "destination.credentials.password",
+            "credentials.password"
+        ]
     );
     assert_eq!(
         paths("destination.warehouse.bucket_url", true),
-        ["destination.warehouse.bucket_url", "destination.bucket_url", "bucket_url"]
+        [
+            "destination.warehouse.bucket_url",
+            "destination.bucket_url",
+            "bucket_url"
+        ]
     );
     assert_eq!(
         paths("destination.warehouse.credentials", true),
-        ["destination.warehouse.credentials", "destination.credentials", "credentials"]
+        [
+            "destination.warehouse.credentials",
+            "destination.credentials",
+            "credentials"
+        ]
     );
-    assert_eq!(paths("destination.warehouse.destination_type", true), ["destination.warehouse.destination_type"]);
-    assert_eq!(paths("runtime.log_level", true), ["workspace.runtime.log_level", "runtime.log_level"]);
+    assert_eq!(
+        paths("destination.warehouse.destination_type", true),
+        ["destination.warehouse.destination_type"]
+    );
+    assert_eq!(
+        paths("runtime.log_level", true),
+        ["workspace.runtime.log_level", "runtime.log_level"]
+    );
     assert_eq!(paths("runtime.log_level", false), ["runtime.log_level"]);
-    assert_eq!(paths("workspace.settings.name", true), ["workspace.settings.name", "settings.name"]);
+    assert_eq!(
+        paths("workspace.settings.name", true),
+        ["workspace.settings.name", "settings.name"]
+    );
     assert_eq!(
         paths("sources.chess.chess_source.api_key", true),
         [
@@ -62,7 +92,10 @@ fn lookup_paths_follow_the_owning_spec() {
         ]
     );
     assert_eq!(
-        paths("sources.sql_database.sql_database.credentials.password", true),
+        paths(
+            "sources.sql_database.sql_database.credentials.password",
+            true
+        ),
         [
             "sources.sql_database.sql_database.credentials.password",
             "sources.sql_database.credentials.password",
@@ -72,11 +105,18 @@ fn lookup_paths_follow_the_owning_spec() {
     );
     assert_eq!(
         paths("normalize.parquet_normalizer.add_dlt_load_id", true),
-        ["normalize.parquet_normalizer.add_dlt_load_id", "normalize.add_dlt_load_id", "add_dlt_load_id"]
+        [
+            "normalize.parquet_normalizer.add_dlt_load_id",
+            "normalize.add_dlt_load_id",
+            "add_dlt_load_id"
+        ]
     );
     let l = Lookup::classify(&parse_dotted("destination.pg.credentials.password"), true).unwrap();
     assert!(l.secret);
-    assert_eq!(env_var_name(&l.all_paths(Some("my_pipe"))[0]), "MY_PIPE__DESTINATION__PG__CREDENTIALS__PASSWORD");
+    assert_eq!(
+        env_var_name(&l.all_paths(Some("my_pipe"))[0]),
+        "MY_PIPE__DESTINATION__PG__CREDENTIALS__PASSWORD"
+    );
     assert_eq!(parse_dotted("a.\"b.c\".d"), ["a", "b.c", "d"]);
 }
 
@@ -209,7 +249,11 @@ fn environment_variables_win_at_any_path_and_only_upper_case() {
         access: "short-env" @ env CREDENTIALS__PASSWORD [credentials.password]
     "#]],
     );
-    let snap = fixture_with(&files, &[("destination__warehouse__credentials__password", "lower")], None);
+    let snap = fixture_with(
+        &files,
+        &[("destination__warehouse__credentials__password", "lower")],
+        None,
+    );
     check(
         &snap,
         "destination.warehouse.credentials.password",
@@ -220,7 +264,14 @@ fn environment_variables_win_at_any_path_and_only_upper_case() {
         access: unset
     "#]],
     );
-    let snap = fixture_with(&files, &[("RUNTIME__LOG_LEVEL", "DEBUG"), ("WORKSPACE__PROFILE", "prod")], None);
+    let snap = fixture_with(
+        &files,
+        &[
+            ("RUNTIME__LOG_LEVEL", "DEBUG"),
+            ("WORKSPACE__PROFILE", "prod"),
+        ],
+        None,
+    );
     check(
         &snap,
         "runtime.log_level",
@@ -330,7 +381,11 @@ fn global_dir_comes_after_the_project_files() {
         access: "GLOBAL" @ global:config.toml:2 [runtime.log_level]
     "#]],
     );
-    let snap = fixture_with(&format!("{WS}{g}//- p/.dlt/config.toml\n[runtime]\nlog_level = \"LOCAL\"\n"), &[], None);
+    let snap = fixture_with(
+        &format!("{WS}{g}//- p/.dlt/config.toml\n[runtime]\nlog_level = \"LOCAL\"\n"),
+        &[],
+        None,
+    );
     check(
         &snap,
         "runtime.log_level",
@@ -396,9 +451,16 @@ fn sites_and_file_status() {
     );
     let folder = snap.folders.values().next().unwrap();
     let r = Resolver::new(&snap, folder);
-    let lookup = Lookup::classify(&parse_dotted("destination.warehouse.credentials.password"), true).unwrap();
-    let sites: Vec<String> =
-        r.sites(&lookup).iter().map(|s| format!("{} {}", s.origin.label(), s.path.join("."))).collect();
+    let lookup = Lookup::classify(
+        &parse_dotted("destination.warehouse.credentials.password"),
+        true,
+    )
+    .unwrap();
+    let sites: Vec<String> = r
+        .sites(&lookup)
+        .iter()
+        .map(|s| format!("{} {}", s.origin.label(), s.path.join(".")))
+        .collect();
     assert_eq!(
         sites,
         [
@@ -409,33 +471,28 @@ fn sites_and_file_status() {
     );
     let base = folder.file("secrets.toml").unwrap();
     let prod = folder.file("prod.secrets.toml").unwrap();
-    assert_eq!(r.file_status(&lookup, &lookup.written, "dev", base), FileStatus::Effective);
+    assert_eq!(
+        r.file_status(&lookup, &lookup.written, "dev", base),
+        FileStatus::Effective
+    );
     assert!(
         matches!(r.file_status(&lookup, &lookup.written, "prod", base), FileStatus::ShadowedBy(f) if f.origin.label() == "prod.secrets.toml:2")
     );
-    assert_eq!(r.file_status(&lookup, &lookup.written, "dev", prod), FileStatus::NotRead);
-    assert_eq!(r.file_status(&lookup, &lookup.written, "prod", prod), FileStatus::Effective);
     assert_eq!(
-        r.file_status(&lookup, &lookup.written, "prod", folder.file("config.prod.toml").unwrap()),
+        r.file_status(&lookup, &lookup.written, "dev", prod),
         FileStatus::NotRead
     );
-}
-
-#[test]
-fn finds_the_key_under_the_cursor() {
-    let text = "top = 1\n[destination.warehouse]\ncredentials.password = \"x\"\nopts = { level = \"INFO\" }\n";
-    let doc = TomlDoc::parse(text);
-    let at = |needle: &str| {
-        let k = key_at(&doc, text.find(needle).unwrap()).unwrap();
-        format!("{}{}", k.path.join("."), if k.header { " (header)" } else { "" })
-    };
-    assert_eq!(at("top"), "top");
-    assert_eq!(at("warehouse]"), "destination.warehouse (header)");
-    assert_eq!(at("destination."), "destination (header)");
-    assert_eq!(at("credentials."), "destination.warehouse.credentials");
-    assert_eq!(at("password"), "destination.warehouse.credentials.password");
-    assert_eq!(at("\"x\""), "destination.warehouse.credentials.password");
-    assert_eq!(at("level"), "destination.warehouse.opts.level");
-    assert_eq!(at("INFO"), "destination.warehouse.opts.level");
-    assert!(key_at(&doc, text.len() + 5).is_none());
+    assert_eq!(
+        r.file_status(&lookup, &lookup.written, "prod", prod),
+        FileStatus::Effective
+    );
+    assert_eq!(
+        r.file_status(
+            &lookup,
+            &lookup.written,
+            "prod",
+            folder.file("config.prod.toml").unwrap()
+        ),
+        FileStatus::NotRead
+    );
 }
