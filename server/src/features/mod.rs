@@ -6,6 +6,7 @@ pub mod folding;
 pub mod formatting;
 pub mod hover;
 pub mod hub_actions;
+pub mod inlay_hints;
 pub mod navigation;
 pub mod symbols;
 pub mod workspace_rules;
