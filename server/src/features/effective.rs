@@ -199,7 +199,18 @@ fn build(
 ) -> Option<EffectiveReport> {
     let mode = Mode::of(folder);
     let resolver = Resolver::new(snapshot, folder);
-    let lookup = resolver.classify(key)?;
+    let mut lookup = resolver.classify(key)?;
+    // A table is not a spec field (except whole credentials): show the merged table at exactly
+    // its path rather than treat `[destination.warehouse]` as a fallback field `warehouse`.
+    let is_table = |f: &SourceFile| f.doc.root.get_path(key).is_some_and(|n| n.is_table());
+    let table = match file {
+        Some(f) => is_table(f),
+        None => folder.files.values().any(|f| is_table(f)),
+    };
+    if table && lookup.layout != Layout::WholeCredentials {
+        lookup.exact = true;
+        lookup.layout = Layout::Generic;
+    }
     let active = profiles::active_profile(folder, &snapshot.context.env);
     // In a classic project every profile resolves alike: one row says it once.
     let names: Vec<Option<String>> = match (mode, only) {
@@ -521,5 +532,26 @@ mod tests {
             access = ••••-1 @ secrets.toml:2 [shadowed by secrets.toml:2]
             Pipeline `my_pipe`: keys prefixed with `my_pipe.` are looked up first."#]]
         .assert_eq(&rows(&plain));
+    }
+
+    #[test]
+    fn a_table_header_is_looked_up_at_exactly_its_path() {
+        let snap = fixture_with(
+            "//- p/.dlt/.workspace\n//- p/.dlt/config.toml\n[destination.warehouse]\ndestination_type = \"duckdb\"\n\
+             //- p/.dlt/prod.config.toml\n[destination.warehouse]\ndestination_type = \"postgres\"\n\
+             //- p/.dlt/secrets.toml\n[warehouse]\nx = 1\n",
+            &[],
+            None,
+        );
+        let folder = snap.folders.values().next().unwrap();
+        let file = folder.file("config.toml").unwrap();
+        let report = effective_at(&snap, &file.path, file.text.find("warehouse").unwrap()).unwrap();
+        expect_test::expect![[r#"
+            dev* = { destination_type = "duckdb" } @ config.toml:1 [Some(Used)]
+            tests = { destination_type = "duckdb" } @ config.toml:1 [Some(Used)]
+            prod = { destination_type = "postgres" } @ config.toml:1 [Some(Used)]
+            access = { destination_type = "duckdb" } @ config.toml:1 [Some(Used)]
+        "#]]
+        .assert_eq(&rows(&report));
     }
 }
