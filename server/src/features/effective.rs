@@ -199,18 +199,7 @@ fn build(
 ) -> Option<EffectiveReport> {
     let mode = Mode::of(folder);
     let resolver = Resolver::new(snapshot, folder);
-    let mut lookup = resolver.classify(key)?;
-    // A table is not a spec field (except whole credentials): show the merged table at exactly
-    // its path rather than treat `[destination.warehouse]` as a fallback field `warehouse`.
-    let is_table = |f: &SourceFile| f.doc.root.get_path(key).is_some_and(|n| n.is_table());
-    let table = match file {
-        Some(f) => is_table(f),
-        None => folder.files.values().any(|f| is_table(f)),
-    };
-    if table && lookup.layout != Layout::WholeCredentials {
-        lookup.exact = true;
-        lookup.layout = Layout::Generic;
-    }
+    let lookup = resolver.classify(key)?;
     let active = profiles::active_profile(folder, &snapshot.context.env);
     // In a classic project every profile resolves alike: one row says it once.
     let names: Vec<Option<String>> = match (mode, only) {

@@ -632,13 +632,26 @@ impl<'a> Resolver<'a> {
     }
 
     /// Classifies a key as written in a file of this folder; with a pipeline set, a leading
-    /// pipeline name is dlt's pipeline-prefixed spelling of the same key.
+    /// pipeline name is dlt's pipeline-prefixed spelling of the same key. A key that is a table
+    /// in the folder is not a spec field (whole credentials aside): it is looked up at exactly
+    /// its path, so `[destination.warehouse]` is not read as a fallback field `warehouse`.
     pub fn classify(&self, path: &[String]) -> Option<Lookup> {
-        let path = match self.pipeline {
+        let stripped = match self.pipeline {
             Some(p) if path.len() > 1 && path[0] == p => &path[1..],
             _ => path,
         };
-        Lookup::classify(path, self.folder.is_workspace)
+        let mut lookup = Lookup::classify(stripped, self.folder.is_workspace)?;
+        let dirs = [Some(self.folder), self.global];
+        let table = dirs
+            .iter()
+            .flatten()
+            .flat_map(|d| d.files.values())
+            .any(|f| f.doc.root.get_path(path).is_some_and(|n| n.is_table()));
+        if table && lookup.layout != Layout::WholeCredentials {
+            lookup.exact = true;
+            lookup.layout = Layout::Generic;
+        }
+        Some(lookup)
     }
 
     /// How the value `file` writes at `at` (a path of `lookup`, as written) fares under `profile`.
