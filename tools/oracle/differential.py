@@ -246,6 +246,30 @@ CASES = [
         keys=[source("chess", "chess_source", "api_key"), source("chess", "chess_source", "max_players")],
     ),
     dict(
+        name="native connection string beats field lookups",
+        files={
+            ".dlt/config.toml": WH,
+            ".dlt/prod.secrets.toml": '[destination.warehouse]\ncredentials = '
+            '"postgresql://native_user:native%40pw@native-host:6543/native_db?sslmode=require"\n',
+            ".dlt/secrets.toml": '[destination.warehouse.credentials]\nusername = "base"\nhost = "base-host"\n',
+        },
+        env={"DESTINATION__WAREHOUSE__CREDENTIALS__PASSWORD": "env-pw"},
+        keys=[
+            dest("warehouse", "credentials.password"),
+            dest("warehouse", "credentials.username"),
+            dest("warehouse", "credentials.host"),
+            dest("warehouse", "credentials.port"),
+            dest("warehouse", "credentials.database"),
+            dest("warehouse", "credentials.query"),
+        ],
+    ),
+    dict(
+        name="native connection string from env, short form",
+        files={".dlt/config.toml": WH, ".dlt/secrets.toml": '[destination.warehouse.credentials]\npassword = "toml"\n'},
+        env={"CREDENTIALS": "postgresql://e_user:e_pw@e-host/e_db"},
+        keys=[dest("warehouse", "credentials.password"), dest("warehouse", "credentials.host")],
+    ),
+    dict(
         name="more env forms",
         files={".dlt/config.toml": WH, ".dlt/secrets.toml": '[destination.warehouse.credentials]\nhost = "h"\n'},
         env={"DESTINATION__CREDENTIALS__HOST": "env-mid", "WORKSPACE__RUNTIME__LOG_LEVEL": "ERROR"},

@@ -85,6 +85,11 @@ def probe(spec: dict, pn: str, rc, wc) -> dict:
     for t in traces.resolved_traces:
         if t.key == field[-1] and type(t.config) is type(owner):
             hit = t
+    if hit is None and len(field) > 1:
+        # A field parsed out of a native value is traced under the whole value's key.
+        for t in traces.resolved_traces:
+            if t.key == field[-2]:
+                hit = t
     return answer(value, hit)
 
 

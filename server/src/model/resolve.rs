@@ -405,6 +405,102 @@ pub fn merge_tables(tables: &[&Table]) -> Val {
     Val::Table(entries)
 }
 
+/// The fields a connection string sets, as dlt's `ConnectionStringCredentials` parses it
+/// (SQLAlchemy's URL form `drivername://username:password@host:port/database?query`); `None`
+/// when the string is not a URL. Only fields present in the string are returned.
+pub fn parse_connection_string(s: &str) -> Option<Vec<(&'static str, Val)>> {
+    let (scheme, rest) = s.split_once("://")?;
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+')
+    {
+        return None;
+    }
+    let mut out = vec![("drivername", Val::Str(scheme.to_string()))];
+    let (mut rest, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    // Userinfo: a username without ':' or '/', an optional password without '@', then '@'.
+    let user_end = rest.find([':', '/']).unwrap_or(rest.len());
+    let user = &rest[..user_end];
+    let after_user = &rest[user_end..];
+    let userinfo = if let Some(pw) = after_user.strip_prefix(':') {
+        pw.find('@')
+            .map(|at| (user.to_string(), Some(&pw[..at]), &pw[at + 1..]))
+    } else {
+        None
+    };
+    let userinfo = userinfo.or_else(|| {
+        user.find('@')
+            .map(|at| (user[..at].to_string(), None, &rest[at + 1..]))
+    });
+    if let Some((username, password, remaining)) = userinfo {
+        if !username.is_empty() {
+            out.push(("username", Val::Str(percent_decode(&username))));
+        }
+        if let Some(pw) = password.filter(|p| !p.is_empty()) {
+            out.push(("password", Val::Str(percent_decode(pw))));
+        }
+        rest = remaining;
+    }
+    let host_end = if rest.starts_with('[') {
+        rest.find(']').map(|i| i + 1).unwrap_or(rest.len())
+    } else {
+        rest.find([':', '/']).unwrap_or(rest.len())
+    };
+    let host = rest[..host_end]
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    if !host.is_empty() {
+        out.push(("host", Val::Str(host.to_string())));
+    }
+    rest = &rest[host_end..];
+    if let Some(port) = rest.strip_prefix(':') {
+        let end = port.find('/').unwrap_or(port.len());
+        if let Ok(n) = port[..end].parse::<i64>() {
+            out.push(("port", Val::Int(n)));
+        }
+        rest = &port[end..];
+    }
+    if let Some(db) = rest.strip_prefix('/').filter(|d| !d.is_empty()) {
+        out.push(("database", Val::Str(db.to_string())));
+    }
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        let pairs = q
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (percent_decode(k), Val::Str(percent_decode(v)))
+            })
+            .collect();
+        out.push(("query", Val::Table(pairs)));
+    }
+    Some(out)
+}
+
+/// Decodes `%XX` escapes, as SQLAlchemy does for the user name and password.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Where an effective value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -451,6 +547,8 @@ pub struct Found {
     pub path: Vec<String>,
     /// Whether it was found in the pipeline-prefixed pass.
     pub pipeline_pass: bool,
+    /// The field was parsed out of a native credentials value (a connection string).
+    pub native: bool,
 }
 
 /// The merged view of one TOML provider: its files, highest precedence first.
@@ -555,6 +653,36 @@ impl<'a> Resolver<'a> {
 
     /// The value dlt uses for `lookup` when `profile` is active (ignored in a classic project).
     pub fn resolve(&self, lookup: &Lookup, profile: &str) -> Option<Found> {
+        // dlt first looks up the whole credentials; a native value (not a table) is parsed and
+        // the fields it sets are explicit, beating any provider's value for the field itself
+        // (`_maybe_parse_native_value`).
+        if lookup.config_section.as_deref() == Some("credentials") && !lookup.exact {
+            let whole = Lookup {
+                config_section: None,
+                key: "credentials".to_string(),
+                layout: Layout::WholeCredentials,
+                secret: true,
+                ..lookup.clone()
+            };
+            if let Some(found) = self.resolve_plain(&whole, profile) {
+                if let Val::Str(native) = &found.value {
+                    let field = parse_connection_string(native)
+                        .and_then(|fields| fields.into_iter().find(|(k, _)| *k == lookup.key));
+                    if let Some((_, value)) = field {
+                        return Some(Found {
+                            value,
+                            native: true,
+                            ..found
+                        });
+                    }
+                }
+            }
+        }
+        self.resolve_plain(lookup, profile)
+    }
+
+    /// Provider by provider, path by path, without native values.
+    fn resolve_plain(&self, lookup: &Lookup, profile: &str) -> Option<Found> {
         let paths = lookup.paths();
         let secrets =
             profiles::provider_files(self.folder, self.global, profile, FileKind::Secrets);
@@ -593,6 +721,7 @@ impl<'a> Resolver<'a> {
                             origin,
                             path: full,
                             pipeline_pass: pass.is_some(),
+                            native: false,
                         });
                     }
                 }

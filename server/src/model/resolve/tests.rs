@@ -496,3 +496,74 @@ fn sites_and_file_status() {
         FileStatus::NotRead
     );
 }
+
+#[test]
+fn parses_connection_strings_as_dlt_does() {
+    let show = |s: &str| -> String {
+        match parse_connection_string(s) {
+            Some(fields) => fields
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.to_toml()))
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => "not a URL".into(),
+        }
+    };
+    assert_eq!(
+        show("postgresql://u:p%40ss@h:6543/db?sslmode=require&x=1"),
+        r#"drivername="postgresql" username="u" password="p@ss" host="h" port=6543 database="db" query={ sslmode = "require", x = "1" }"#
+    );
+    assert_eq!(
+        show("duckdb:///data/x.duckdb"),
+        r#"drivername="duckdb" database="data/x.duckdb""#
+    );
+    assert_eq!(
+        show("mssql://user@[::1]/db"),
+        r#"drivername="mssql" username="user" host="::1" database="db""#
+    );
+    assert_eq!(
+        show("snowflake://u:p@acct/db/schema?warehouse=w"),
+        r#"drivername="snowflake" username="u" password="p" host="acct" database="db/schema" query={ warehouse = "w" }"#
+    );
+    assert_eq!(show(":pipeline:"), "not a URL");
+    assert_eq!(
+        show("pg://u:%é%4@h"),
+        r#"drivername="pg" username="u" password="%é%4" host="h""#
+    );
+}
+
+#[test]
+fn a_native_connection_string_sets_fields_before_any_field_lookup() {
+    let files = format!(
+        "{WS}//- p/.dlt/prod.secrets.toml\n[destination.warehouse]\n\
+         credentials = \"postgresql://native_user:native%40pw@native-host:6543/native_db\"\n\
+         //- p/.dlt/secrets.toml\n[destination.warehouse.credentials]\nusername = \"base\"\nquery = {{ a = \"b\" }}\n"
+    );
+    let snap = fixture_with(
+        &files,
+        &[("DESTINATION__WAREHOUSE__CREDENTIALS__PASSWORD", "env")],
+        None,
+    );
+    check(
+        &snap,
+        "destination.warehouse.credentials.password",
+        expect![[r#"
+        dev: "env" @ env DESTINATION__WAREHOUSE__CREDENTIALS__PASSWORD [destination.warehouse.credentials.password]
+        tests: "env" @ env DESTINATION__WAREHOUSE__CREDENTIALS__PASSWORD [destination.warehouse.credentials.password]
+        prod: "native@pw" @ prod.secrets.toml:2 [destination.warehouse.credentials]
+        access: "env" @ env DESTINATION__WAREHOUSE__CREDENTIALS__PASSWORD [destination.warehouse.credentials.password]
+    "#]],
+    );
+    // A field the string does not set falls back to the ordinary lookup; under prod the
+    // string replaced the base table in the merged secrets, so nothing is left.
+    check(
+        &snap,
+        "destination.warehouse.credentials.query",
+        expect![[r#"
+            dev: { a = "b" } @ secrets.toml:3 [destination.warehouse.credentials.query]
+            tests: { a = "b" } @ secrets.toml:3 [destination.warehouse.credentials.query]
+            prod: unset
+            access: { a = "b" } @ secrets.toml:3 [destination.warehouse.credentials.query]
+        "#]],
+    );
+}
