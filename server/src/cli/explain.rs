@@ -119,11 +119,14 @@ fn render_text(report: &EffectiveReport, reveal: bool, cwd: &Path) -> String {
                 Some(v) => v.display(),
                 None => "unset".into(),
             };
-            let src = r
+            let mut src = r
                 .source
                 .as_ref()
                 .map(|o| source_text(o, cwd))
                 .unwrap_or_default();
+            if r.native {
+                src.push_str(" (connection string)");
+            }
             [
                 format!("{}{name}", if r.active { "* " } else { "  " }),
                 value,

@@ -130,6 +130,8 @@ pub struct ProfileRow {
     pub path: Option<Vec<String>>,
     /// For a report asked from a file position: how that file's value fares.
     pub here: Option<Here>,
+    /// The value was parsed out of a native credentials value (a connection string) at `path`.
+    pub native: bool,
 }
 
 /// The effective value of one key, per profile.
@@ -232,6 +234,7 @@ fn build(
                 source: found.as_ref().map(|f| f.origin.clone()),
                 provider: found.as_ref().map(|f| f.provider),
                 path: found.as_ref().map(|f| f.path.clone()),
+                native: found.as_ref().is_some_and(|f| f.native),
                 here,
             }
         })

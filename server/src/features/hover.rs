@@ -95,11 +95,14 @@ pub fn render(report: &EffectiveReport, opts: HoverOptions) -> String {
             }
             None => "*unset*".to_string(),
         };
-        let src = row
+        let mut src = row
             .source
             .as_ref()
             .map(|o| source(o, opts))
             .unwrap_or_default();
+        if row.native {
+            src.push_str(" (connection string)");
+        }
         out.push_str(&format!("| {name} | {value} | {src} |"));
         if with_here {
             let here = match &row.here {
@@ -204,5 +207,30 @@ mod tests {
             Looked up as `workspace.runtime.log_level` → `runtime.log_level`.
         "#]]
         .assert_eq(&md);
+    }
+
+    #[test]
+    fn says_when_a_field_comes_from_a_connection_string() {
+        let snap = fixture_with(
+            "//- p/.dlt/secrets.toml\n[destination.pg]\ncredentials = \"postgresql://u:secret-pw@h/db\"\n",
+            &[],
+            None,
+        );
+        let folder = snap.folders.values().next().unwrap();
+        let report = crate::features::effective::effective_for_key(
+            &snap,
+            &folder.dlt_dir,
+            "destination.pg.credentials.password",
+            None,
+        )
+        .unwrap();
+        let md = render(&report, HoverOptions::default());
+        assert!(!md.contains("secret-pw"), "{md}");
+        assert!(
+            md.contains(
+                "| **(all)** (active) | `•••• (9 chars)` | `secrets.toml:2` (connection string) |"
+            ),
+            "{md}"
+        );
     }
 }
