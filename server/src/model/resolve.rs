@@ -44,7 +44,9 @@ const SECRET_FIELDS: &[&str] = &[
 
 /// Whether a field name is secret-typed in dlt (by name; see [`SECRET_FIELDS`]).
 pub fn is_secret_field(name: &str) -> bool {
-    SECRET_FIELDS.contains(&name) || name.contains("password") || name.contains("secret")
+    // Suffixes catch spec fields named after these (`sftp_password`, `azure_client_secret`)
+    // without masking flags like `enable_airflow_secrets`.
+    SECRET_FIELDS.contains(&name) || name.ends_with("password") || name.ends_with("secret")
 }
 
 /// The three providers dlt asks, in order.
@@ -95,13 +97,21 @@ pub struct Lookup {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Layout {
+    /// `destination.<name>.<f>` → `destination.<f>` → `<f>`.
     DestinationConfig,
+    /// `destination.<name>.credentials.<f>` → `destination.credentials.<f>` → `credentials.<f>`.
     DestinationCredentials,
+    /// `destination.<name>.credentials` as a whole (native value or table).
     WholeCredentials,
+    /// `destination.<name>.destination_type`, exact path.
     DestinationType,
+    /// `[runtime]`: `workspace.runtime.<k>` → `runtime.<k>` in a workspace.
     Runtime,
+    /// `[workspace.settings]`: `workspace.settings.<k>` → `settings.<k>`.
     WorkspaceSettings,
+    /// Source arguments, with the compact `sources.<name>` layout.
     Sources,
+    /// Anything else: sections popped from the right (or an exact path for a table).
     Generic,
 }
 
