@@ -1,6 +1,7 @@
 //! Command line: `dlt-lsp` (server on stdio), `dlt-lsp check`, `dlt-lsp --version`.
 
 mod check;
+mod explain;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ enum Command {
     Check(CheckArgs),
     /// Print the table of diagnostic codes (Markdown), as the README lists them.
     Codes,
+    /// Show the value dlt uses for a key under each profile, and where it comes from.
+    Explain(explain::ExplainArgs),
 }
 
 /// Output format of `check`.
@@ -58,5 +61,6 @@ pub fn main() -> ExitCode {
             print!("{}", crate::model::diagnostic::codes_markdown());
             ExitCode::SUCCESS
         }
+        Some(Command::Explain(args)) => explain::run(args),
     }
 }

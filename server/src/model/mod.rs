@@ -7,6 +7,8 @@ pub mod discovery;
 pub mod dlthub;
 pub mod files;
 pub mod git;
+pub mod profiles;
+pub mod resolve;
 pub mod schema;
 pub mod secrets;
 pub mod source;
