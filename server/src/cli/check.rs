@@ -49,7 +49,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
             roots.push(abs);
         }
     }
-    let snapshot = Snapshot::load(&roots, WalkLimits::default());
+    let mut snapshot = Snapshot::load(&roots, WalkLimits::default());
+    snapshot.set_run_context(
+        std::env::vars().collect(),
+        args.global_dir.clone(),
+        args.pipeline.clone(),
+    );
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut findings = Vec::new();
     for folder in snapshot.folders.values() {

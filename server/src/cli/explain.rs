@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use crate::features::effective::{effective_for_key, report_json, EffectiveReport};
 use crate::model::discovery::DOT_DLT;
-use crate::model::profiles::{self, load_global_folder};
+
 use crate::model::resolve::Origin;
-use crate::model::workspace::{Context, DltFolder, Snapshot};
+use crate::model::workspace::{DltFolder, Snapshot};
 
 #[derive(clap::Args, Debug)]
 pub struct ExplainArgs {
@@ -52,20 +52,15 @@ pub fn run(args: ExplainArgs) -> ExitCode {
         eprintln!("dlt-lsp: no {DOT_DLT} folder at {}", dlt_dir.display());
         return ExitCode::from(2);
     }
-    let env: BTreeMap<String, String> = std::env::vars().collect();
-    let global_dir = args
-        .global_dir
-        .clone()
-        .unwrap_or_else(|| profiles::global_dir(&profiles::global_dir_inputs(&env)));
-    let snapshot = Snapshot {
+    let mut snapshot = Snapshot {
         folders: BTreeMap::from([(dlt_dir.clone(), Arc::new(DltFolder::load(&dlt_dir)))]),
-        global: load_global_folder(&global_dir).map(Arc::new),
-        context: Arc::new(Context {
-            env,
-            global_dir: Some(global_dir),
-            pipeline_name: args.pipeline.clone(),
-        }),
+        ..Default::default()
     };
+    snapshot.set_run_context(
+        std::env::vars().collect(),
+        args.global_dir.clone(),
+        args.pipeline.clone(),
+    );
     let Some(report) = effective_for_key(&snapshot, &dlt_dir, &args.key, args.profile.as_deref())
     else {
         eprintln!("dlt-lsp: `{}` is not a key", args.key);

@@ -49,6 +49,12 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// dlt's global settings dir; default: where dlt would look (`/var/dlt`, `$XDG_DATA_HOME/dlt`, `~/.dlt`).
+    #[arg(long)]
+    global_dir: Option<PathBuf>,
+    /// A pipeline name, for dlt's pipeline-prefixed lookups.
+    #[arg(long)]
+    pipeline: Option<String>,
 }
 
 /// Parses the command line and runs the chosen command.

@@ -33,7 +33,9 @@ pub fn run_stdio() -> ExitCode {
     let watch = exit::ExitWatch::default();
     let clean = runtime.block_on(async {
         let builder = tower_lsp::LspService::build(Backend::new)
-            .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress);
+            .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
+            .custom_method("dlt/effectiveValue", Backend::effective_value)
+            .custom_method("dlt/activeProfile", Backend::active_profile);
         #[cfg(debug_assertions)]
         let builder = builder.custom_method("dlt/debugPanic", Backend::debug_panic);
         let (service, socket) = builder.finish();

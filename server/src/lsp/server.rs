@@ -70,6 +70,107 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
 }
 
 impl Backend {
+    /// What dlt would see when run from this server's environment, with the settings' global dir
+    /// and pipeline name.
+    fn set_run_context(&self) {
+        let settings = self.state.settings();
+        let env = std::env::vars().collect();
+        self.state.update(|s| {
+            s.set_run_context(
+                env,
+                settings.global_dir.clone(),
+                settings.pipeline_name.clone(),
+            )
+        });
+    }
+
+    /// `dlt/effectiveValue`: the per-profile report as JSON rows, for `{uri, position}` or
+    /// `{root, key}`; secret values are always masked.
+    pub async fn effective_value(&self, params: serde_json::Value) -> Result<serde_json::Value> {
+        let snapshot = self.state.snapshot();
+        let report = if let Some(key) = params.get("key").and_then(|k| k.as_str()) {
+            let root = params
+                .get("root")
+                .and_then(|r| r.as_str())
+                .map(PathBuf::from);
+            let root = root.or_else(|| {
+                let uri = Url::parse(params.get("uri")?.as_str()?).ok()?;
+                convert::path(&uri)
+            });
+            let Some(root) = root else {
+                return Err(Error::invalid_params(
+                    "expected {root, key} or {uri, position}",
+                ));
+            };
+            let dlt_dir =
+                discovery::dlt_dir_of(&root).unwrap_or_else(|| root.join(discovery::DOT_DLT));
+            guarded("effectiveValue", || {
+                crate::features::effective::effective_for_key(&snapshot, &dlt_dir, key, None)
+            })?
+        } else {
+            let uri = params
+                .get("uri")
+                .and_then(|u| u.as_str())
+                .and_then(|u| Url::parse(u).ok());
+            let position: Option<Position> = params
+                .get("position")
+                .and_then(|p| serde_json::from_value(p.clone()).ok());
+            let (Some(path), Some(position)) = (uri.as_ref().and_then(convert::path), position)
+            else {
+                return Err(Error::invalid_params(
+                    "expected {uri, position} or {root, key}",
+                ));
+            };
+            let Some((_, file)) = snapshot.file(&path) else {
+                return Ok(serde_json::Value::Null);
+            };
+            let offset = convert::offset(file, position, self.state.encoding());
+            guarded("effectiveValue", || {
+                crate::features::effective::effective_at(&snapshot, &path, offset)
+            })?
+        };
+        Ok(match report {
+            Some(r) => serde_json::json!({
+                "key": r.key,
+                "rows": crate::features::effective::report_json(&r, false),
+            }),
+            None => serde_json::Value::Null,
+        })
+    }
+
+    /// `dlt/activeProfile`: the profile dlt would use for the `.dlt` folder of `{uri}` (a file in
+    /// it or the project folder), and why; `null` outside a dltHub workspace.
+    pub async fn active_profile(&self, params: serde_json::Value) -> Result<serde_json::Value> {
+        let uri = params
+            .get("uri")
+            .and_then(|u| u.as_str())
+            .and_then(|u| Url::parse(u).ok());
+        let Some(path) = uri.as_ref().and_then(convert::path) else {
+            return Err(Error::invalid_params("expected {uri}"));
+        };
+        let snapshot = self.state.snapshot();
+        let folder = snapshot
+            .folder_of(&path)
+            .or_else(|| snapshot.folders.get(&path.join(discovery::DOT_DLT)))
+            .or_else(|| {
+                snapshot
+                    .folders
+                    .iter()
+                    .find(|(d, _)| d.starts_with(&path))
+                    .map(|(_, f)| f)
+            });
+        let Some(folder) = folder.filter(|f| f.is_workspace) else {
+            return Ok(serde_json::Value::Null);
+        };
+        let active = crate::model::profiles::active_profile(folder, &snapshot.context.env);
+        let source = match active.from {
+            crate::model::profiles::ActiveFrom::Env => "env",
+            crate::model::profiles::ActiveFrom::Pin => "pin",
+            crate::model::profiles::ActiveFrom::Default => "default",
+        };
+        Ok(serde_json::json!({ "profile": active.name, "source": source }))
+    }
+
     /// `window/workDoneProgress/cancel`: stops the dlthub run that owns the progress.
     pub async fn cancel_progress(&self, params: WorkDoneProgressCancelParams) {
         if !self.runs.cancel(&params.token) {
@@ -247,6 +348,7 @@ impl LanguageServer for Backend {
             }
         }
         *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
+        self.set_run_context();
 
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
@@ -271,6 +373,9 @@ impl LanguageServer for Backend {
                     ..Default::default()
                 }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                inlay_hint_provider: Some(OneOf::Left(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Options(
                     CodeActionOptions {
                         code_action_kinds: Some(vec![
@@ -482,6 +587,17 @@ impl LanguageServer for Backend {
             .settings
             .write()
             .unwrap_or_else(|e| e.into_inner()) = Settings::from_json(Some(&params.settings));
+        self.set_run_context();
+        for dir in self
+            .state
+            .snapshot()
+            .folders
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            self.schedule(dir);
+        }
     }
 
     async fn document_symbol(
@@ -553,17 +669,102 @@ impl LanguageServer for Backend {
         let Some((folder, file)) = snapshot.file(&path) else {
             return Ok(None);
         };
-        let offset = convert::offset(file, pos.position, self.state.encoding());
-        let doc = guarded("hover", || {
-            crate::features::key_docs::key_doc(&snapshot, folder, file, offset)
+        let enc = self.state.encoding();
+        let offset = convert::offset(file, pos.position, enc);
+        let (values, doc) = guarded("hover", || {
+            let options = crate::features::hover::HoverOptions { links: true };
+            (
+                crate::features::hover::hover(&snapshot, &path, offset, options),
+                crate::features::key_docs::key_doc(&snapshot, folder, file, offset),
+            )
         })?;
-        Ok(doc.map(|d| Hover {
+        let range = values
+            .as_ref()
+            .map(|(_, span)| convert::range(file, *span, enc));
+        let parts: Vec<String> = values
+            .map(|(md, _)| md)
+            .into_iter()
+            .chain(doc.map(|d| d.markdown()))
+            .collect();
+        if parts.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
-                value: d.markdown(),
+                value: parts.join("\n\n---\n\n"),
             }),
-            range: None,
+            range,
         }))
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let pos = params.text_document_position_params;
+        let Some(path) = convert::path(&pos.text_document.uri) else {
+            return Ok(None);
+        };
+        let snapshot = self.state.snapshot();
+        let Some((_, file)) = snapshot.file(&path) else {
+            return Ok(None);
+        };
+        let offset = convert::offset(file, pos.position, self.state.encoding());
+        let targets = guarded("definition", || {
+            crate::features::navigation::definitions(&snapshot, &path, offset)
+        })?;
+        let locations = self.locations(&snapshot, &targets);
+        Ok((!locations.is_empty()).then_some(GotoDefinitionResponse::Array(locations)))
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let pos = params.text_document_position;
+        let Some(path) = convert::path(&pos.text_document.uri) else {
+            return Ok(None);
+        };
+        let snapshot = self.state.snapshot();
+        let Some((_, file)) = snapshot.file(&path) else {
+            return Ok(None);
+        };
+        let offset = convert::offset(file, pos.position, self.state.encoding());
+        let include = params.context.include_declaration;
+        let targets = guarded("references", || {
+            crate::features::navigation::references(&snapshot, &path, offset, include)
+        })?;
+        Ok(Some(self.locations(&snapshot, &targets)))
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        if !self.state.settings().inlay_hints {
+            return Ok(None);
+        }
+        let Some(path) = convert::path(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let snapshot = self.state.snapshot();
+        let Some((_, file)) = snapshot.file(&path) else {
+            return Ok(None);
+        };
+        let enc = self.state.encoding();
+        let hints = guarded("inlayHint", || {
+            crate::features::inlay_hints::override_hints(&snapshot, &path)
+        })?;
+        let hints = hints
+            .into_iter()
+            .map(|h| InlayHint {
+                position: convert::position(file, h.offset as u32, enc),
+                label: InlayHintLabel::String(h.label),
+                kind: None,
+                text_edits: None,
+                tooltip: None,
+                padding_left: Some(true),
+                padding_right: None,
+                data: None,
+            })
+            .filter(|h| h.position >= params.range.start && h.position <= params.range.end)
+            .collect();
+        Ok(Some(hints))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
@@ -652,6 +853,32 @@ pub const UNTRACK_COMMAND: &str = "dlt.gitUntrack";
 
 /// Quick fixes and the commands they run.
 impl Backend {
+    /// Model targets (path + byte span) → LSP locations, reading files that are not indexed.
+    fn locations(
+        &self,
+        snapshot: &crate::model::workspace::Snapshot,
+        targets: &[crate::features::navigation::Target],
+    ) -> Vec<Location> {
+        let enc = self.state.encoding();
+        targets
+            .iter()
+            .filter_map(|t| {
+                let file = match snapshot.file(&t.path) {
+                    Some((_, f)) => f.clone(),
+                    None => snapshot
+                        .global
+                        .as_ref()
+                        .and_then(|g| g.files.values().find(|f| f.path == t.path).cloned())
+                        .unwrap_or_else(|| Arc::new(SourceFile::load(&t.path))),
+                };
+                Some(Location {
+                    uri: convert::url(&t.path)?,
+                    range: convert::range(&file, t.span, enc),
+                })
+            })
+            .collect()
+    }
+
     fn quick_fixes(&self, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
         let wanted = params
             .context

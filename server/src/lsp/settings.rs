@@ -17,6 +17,8 @@ pub struct Settings {
     pub pipeline_name: Option<String>,
     /// dlt's global settings dir, instead of the one dlt would find.
     pub global_dir: Option<std::path::PathBuf>,
+    /// Inlay hints after values that another file overrides.
+    pub inlay_hints: bool,
     /// False when the editor marks the folder untrusted: then the project's own `.venv`
     /// program is never run, only the settings and PATH count.
     pub trusted: bool,
@@ -53,6 +55,7 @@ impl Default for Settings {
             cli_path: None,
             pipeline_name: None,
             global_dir: None,
+            inlay_hints: true,
             trusted: true,
         }
     }

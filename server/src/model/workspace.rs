@@ -111,6 +111,25 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Sets what dlt would see outside the folders: the environment, the global dir (the one
+    /// given, else where dlt would look) with its files, and an optional pipeline name.
+    pub fn set_run_context(
+        &mut self,
+        env: BTreeMap<String, String>,
+        global_dir: Option<PathBuf>,
+        pipeline_name: Option<String>,
+    ) {
+        let global_dir = global_dir.unwrap_or_else(|| {
+            super::profiles::global_dir(&super::profiles::global_dir_inputs(&env))
+        });
+        self.global = super::profiles::load_global_folder(&global_dir).map(Arc::new);
+        self.context = Arc::new(Context {
+            env,
+            global_dir: Some(global_dir),
+            pipeline_name,
+        });
+    }
+
     /// Discovers and reads every `.dlt` folder under `roots`.
     pub fn load(roots: &[PathBuf], limits: WalkLimits) -> Snapshot {
         let mut snap = Snapshot::default();
