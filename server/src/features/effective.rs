@@ -46,17 +46,32 @@ pub fn mask(value: &Val) -> String {
 }
 
 /// A table with the values of secret-named fields masked.
+/// Whether a value must be masked: its field is secret, its key name says so, or the value
+/// itself looks like a credential (an AWS key, a token, a JWT…) whatever the key.
+fn must_mask(secret: bool, value: &Val) -> bool {
+    secret
+        || match value {
+            Val::Str(s) => crate::model::secrets::pattern_of(s).is_some(),
+            Val::Array(items) => items.iter().any(|i| must_mask(false, i)),
+            _ => false,
+        }
+}
+
+fn secret_key(k: &str) -> bool {
+    is_secret_field(k) || crate::model::secrets::is_secret_key_name(k)
+}
+
 fn masked_toml(value: &Val, secret: bool) -> String {
     match value {
         Val::Table(entries) => format!(
             "{{ {} }}",
             entries
                 .iter()
-                .map(|(k, v)| format!("{k} = {}", masked_toml(v, is_secret_field(k))))
+                .map(|(k, v)| format!("{k} = {}", masked_toml(v, secret_key(k))))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        v if secret => mask(v),
+        v if must_mask(secret, v) => mask(v),
         v => v.to_toml(),
     }
 }
@@ -66,10 +81,10 @@ fn masked_json(value: &Val, secret: bool) -> serde_json::Value {
         Val::Table(entries) => serde_json::Value::Object(
             entries
                 .iter()
-                .map(|(k, v)| (k.clone(), masked_json(v, is_secret_field(k))))
+                .map(|(k, v)| (k.clone(), masked_json(v, secret_key(k))))
                 .collect(),
         ),
-        v if secret => serde_json::Value::String(mask(v)),
+        v if must_mask(secret, v) => serde_json::Value::String(mask(v)),
         v => v.to_json(),
     }
 }
