@@ -1,16 +1,43 @@
 #!/usr/bin/env bash
-# Every test of the repository: formatting, lints, unit and end-to-end tests.
-# Usage: tools/test.sh        (the README's test command; .ci/run calls it)
+# Every test of the repository. The README's test command; .ci/run calls it.
+#
+#   tools/test.sh            everything below
+#   tools/test.sh rust       only formatting, lints, unit and end-to-end tests over stdio
+#
+# Steps: cargo fmt --check; cargo clippy -D warnings; cargo test (unit + end-to-end over stdio,
+# Helix static test); the differential test against real dlt 1.31 (a venv under target/);
+# Neovim 0.11 headless and VS Code (type-check, bundle, vsce package, real VS Code through
+# code-server + Chromium) via editors/test-all.sh; the fuzz targets for a bounded time.
+# Caches live under target/ only (plus apt packages for the editor tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo="$PWD"
+only="${1:-all}"
+failed=()
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s\n' "$1"; }
+run() { local name="$1"; shift; step "$name"; if ! "$@"; then failed+=("$name"); fi; }
 
-step "cargo fmt --check"
-cargo fmt --all --check
+run "cargo fmt --check" cargo fmt --all --check
+run "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
+run "cargo test (unit + end-to-end over stdio)" cargo test --workspace
 
-step "cargo clippy"
-cargo clippy --workspace --all-targets -- -D warnings
+if [ "$only" != "rust" ]; then
+  cargo build -q -p dlt-lsp
+  run "differential test against real dlt 1.31" \
+    python3 tools/oracle/differential.py --venv "$repo/target/oracle-venv" --binary "$repo/target/debug/dlt-lsp"
+  # The server features the editor tests exercise are all implemented: switch every step on.
+  run "editors (Neovim, VS Code, VS Code end-to-end in code-server)" \
+    env DLT_LSP_BIN="$repo/target/debug/dlt-lsp" DLT_E2E_HOVER=1 DLT_E2E_QUICKFIX=1 DLT_E2E_EXPLAIN=1 \
+    DLT_E2E_PROFILE=1 bash editors/test-all.sh neovim vscode vscode-e2e
+  if [ -x tools/fuzz.sh ]; then
+    run "fuzz targets (bounded)" env FUZZ_SECONDS="${FUZZ_SECONDS:-30}" tools/fuzz.sh
+  fi
+fi
 
-step "cargo test (unit + end-to-end over stdio)"
-cargo test --workspace
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'FAILED: %s\n' "${failed[@]}"
+  exit 1
+fi
+echo "all test steps passed"

@@ -59,6 +59,8 @@ write(config_toml, table.concat({
   '',
 }, '\n'))
 write(secrets_toml, '[sources.github]\naccess_token = "<configure me>"\n')
+-- A dltHub workspace, so profiles (dev, prod…) are active.
+write(proj .. '/.dlt/.workspace', '')
 write(dev_config, '[runtime]\nlog_level = "DEBUG"\n')
 write(pyproject, '[project]\nname = "demo"\nname = "twice"\n')
 write(other_toml, 'a = 1\na = 2\n')

@@ -109,6 +109,8 @@ write(path.join(ws, ".dlt/config.toml"), [
   "",
 ].join("\n"));
 write(path.join(ws, ".dlt/dev.config.toml"), '[runtime]\nlog_level = "DEBUG"\n');
+// A dltHub workspace, so profiles (dev, prod…) are active.
+write(path.join(ws, ".dlt/.workspace"), "");
 write(path.join(ws, ".dlt/secrets.toml"), '[sources.github]\naccess_token = "<configure me>"\n');
 write(path.join(ws, "pyproject.toml"), '[project]\nname = "demo"\nname = "twice"\n');
 function userSettings(dir, trust) {

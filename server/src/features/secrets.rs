@@ -421,27 +421,33 @@ pub fn move_to_secrets_fix(
     let target_name = matching_secrets_file(&file.role)?;
     let target_path: PathBuf = folder.dlt_dir.join(&target_name);
     let target = folder.file(&target_name);
-    if file.doc.has_errors() || target.is_some_and(|t| t.doc.has_errors()) {
+    if target.is_some_and(|t| t.doc.has_errors()) {
         // toml_edit would refuse the text, and a fix must never make things worse.
         return None;
     }
-    let mut config: toml_edit::DocumentMut = file.text.parse().ok()?;
     let target_text: Arc<str> = target
         .map(|t| t.text.clone())
         .unwrap_or_else(|| Arc::from(""));
     let mut secrets: toml_edit::DocumentMut = target_text.parse().ok()?;
-
-    let (key, item) = remove_path(config.as_table_mut(), path)?;
+    let (config_edit, key, item) = if file.doc.has_errors() {
+        remove_entry_line(file, path)?
+    } else {
+        let mut config: toml_edit::DocumentMut = file.text.parse().ok()?;
+        let (key, item) = remove_path(config.as_table_mut(), path)?;
+        let new_config = config.to_string();
+        // The result must still parse as TOML for dlt.
+        if TomlDoc::parse(&new_config).has_errors() {
+            return None;
+        }
+        (diff_edit(&file.text, &new_config), key, item)
+    };
     insert_path(secrets.as_table_mut(), path, key, item)?;
-
-    let new_config = config.to_string();
     let new_secrets = secrets.to_string();
-    // Both results must still parse as TOML for dlt.
-    if TomlDoc::parse(&new_config).has_errors() || TomlDoc::parse(&new_secrets).has_errors() {
+    if TomlDoc::parse(&new_secrets).has_errors() {
         return None;
     }
     let mut changes = Vec::new();
-    if let Some(edit) = diff_edit(&file.text, &new_config) {
+    if let Some(edit) = config_edit {
         changes.push(FileChange::Edit {
             path: file.path.clone(),
             base_text: file.text.clone(),
@@ -470,6 +476,43 @@ pub fn move_to_secrets_fix(
         path.join(".")
     );
     Some(EditSet { title, changes })
+}
+
+/// In a file toml_edit refuses (an unrelated duplicate key, a syntax error elsewhere), a
+/// `key = value` entry that sits alone on its lines and touches no error can still move: its
+/// lines are cut out as text, and its value is re-read on its own.
+fn remove_entry_line(
+    file: &SourceFile,
+    path: &[String],
+) -> Option<(Option<TextEdit>, toml_edit::Key, toml_edit::Item)> {
+    let node = file.doc.root.get_path(path)?;
+    if node.def != crate::model::toml::Def::Value {
+        return None;
+    }
+    let (start, end) = (node.full_span.start as usize, node.full_span.end as usize);
+    if file.doc.errors.iter().any(|e| {
+        (e.span.start as usize) < end
+            && start < (e.span.end as usize).max(e.span.start as usize + 1)
+    }) {
+        return None;
+    }
+    let text: &str = &file.text;
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+    let before = &text[line_start..start];
+    let after = text[end..line_end].trim();
+    if !before.trim().is_empty() || !(after.is_empty() || after.starts_with('#')) {
+        return None; // shares its line with something else, e.g. inside an inline table
+    }
+    let value = &text[node.value_span.start as usize..node.value_span.end as usize];
+    let single: toml_edit::DocumentMut = format!("v = {value}\n").parse().ok()?;
+    let item = single.get("v")?.clone();
+    let key = toml_edit::Key::new(path.last()?.clone());
+    let edit = TextEdit {
+        span: Span::new(line_start, line_end),
+        new_text: String::new(),
+    };
+    Some((Some(edit), key, item))
 }
 
 /// Removes the item at `path`, and parent tables left empty by it, since an empty
@@ -912,6 +955,33 @@ password = \"real-password\"\n",
              //- .dlt/secrets.toml\n[destination.postgres.credentials]\npassword = \"pw\"\n",
         );
         assert_eq!(render(&load(&dir)), "");
+    }
+
+    #[test]
+    fn moves_a_lone_entry_out_of_a_file_with_an_unrelated_error() {
+        let dir = write_fixture(
+            "//- .dlt/config.toml\n[runtime]\nlog_level = \"WARNING\"\nlog_level = \"INFO\"\n\n[destination.postgres.credentials]\nhost = \"h\"\npassword = \"pw-123\" # from the vault\n\
+             [sources.x]\ninline = { token = \"tok-1234567\" }\n",
+        );
+        let snap = load(&dir);
+        let (folder, file) = folder_file(&snap, "config.toml");
+        let path = |p: &str| p.split('.').map(String::from).collect::<Vec<_>>();
+        let fix = move_to_secrets_fix(
+            folder,
+            file,
+            &path("destination.postgres.credentials.password"),
+        )
+        .unwrap();
+        let results: Vec<String> = fix.changes.iter().map(|c| c.result()).collect();
+        assert_eq!(
+            results,
+            [
+                "[runtime]\nlog_level = \"WARNING\"\nlog_level = \"INFO\"\n\n[destination.postgres.credentials]\nhost = \"h\"\n[sources.x]\ninline = { token = \"tok-1234567\" }\n",
+                "[destination.postgres.credentials]\npassword = \"pw-123\" # from the vault\n",
+            ]
+        );
+        // An entry inside an inline table shares its line: no text cut is safe.
+        assert!(move_to_secrets_fix(folder, file, &path("sources.x.inline.token")).is_none());
     }
 
     #[test]
