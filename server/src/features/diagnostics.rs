@@ -35,6 +35,7 @@ pub fn file_diagnostics(
     super::workspace_rules::organization_id_conflicts(folder, file, &mut out);
     out.extend(super::secrets::secret_diagnostics(snapshot, folder, file));
     super::destinations::destination_diagnostics(snapshot, folder, file, &mut out);
+    super::profile_hygiene::hygiene_diagnostics(snapshot, folder, file, &mut out);
     out.sort_by_key(|d| d.span);
     out
 }

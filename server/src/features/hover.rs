@@ -80,11 +80,14 @@ pub fn render(report: &EffectiveReport, opts: HoverOptions) -> String {
     });
     for row in &report.rows {
         let name = row.profile.as_deref().unwrap_or("(all)");
-        let name = if row.active {
+        let mut name = if row.active {
             format!("**{name}** (active)")
         } else {
             name.to_string()
         };
+        if row.falls_back_to_prod {
+            name.push_str(" (falls back to prod on the platform)");
+        }
         let value = match &row.value {
             Some(v) => {
                 let mut s = v.display();
