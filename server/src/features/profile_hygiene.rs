@@ -99,10 +99,9 @@ fn access_reuses_prod(
     file: &SourceFile,
     out: &mut Vec<Diagnostic>,
 ) {
-    if !folder.is_workspace || file.role.profile() != Some("access") {
-        return;
-    }
-    if !matches!(file.role, FileRole::Profile { .. }) {
+    // Locally only a workspace reads access files; misnamed ones are never read at all.
+    let is_access = matches!(&file.role, FileRole::Profile { profile, .. } if profile == "access");
+    if !folder.is_workspace || !is_access {
         return;
     }
     let resolver = Resolver::new(snapshot, folder);
@@ -173,7 +172,8 @@ pub fn access_profile_fix(folder: &DltFolder) -> Option<EditSet> {
             continue;
         };
         let path = folder.dlt_dir.join(format!("access.{base}"));
-        // A file dlt's loader skipped (not TOML, unreadable) must not be overwritten.
+        // An existing access file is never overwritten: unreadable files are in `files` too
+        // (with a load error), so the check above covers them.
         changes.push(FileChange::Create {
             path,
             text: placeholder_copy(prod),

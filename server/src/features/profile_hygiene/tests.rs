@@ -370,3 +370,34 @@ fn dlthub_init_gitignore_or_no_git_means_no_local_state_finding() {
     assert_eq!(render(&load(&dir)), "");
     assert_eq!(render(&load(&write_fixture(files))), "");
 }
+
+#[test]
+fn a_directory_only_pattern_covers_the_state_dir() {
+    // `state/` matches directories only: the probe must ask about `.dlt/state` as a directory.
+    let dir = git_fixture(
+        "//- .dlt/config.toml\n//- .dlt/state/x\n//- .dlt/data/y\n//- .gitignore\nstate/\n",
+    );
+    expect![[r#"
+        config.toml:1:1 info [local-state-not-ignored] `.dlt/data` is not covered by .gitignore: the pin file, pipeline state, local data and duckdb databases belong to this machine, and `dlthub init` ignores them so they are never committed
+    "#]]
+    .assert_eq(&render(&load(&dir)));
+}
+
+#[test]
+fn one_fix_per_finding_and_none_away_from_it() {
+    // Two findings on the first line of config.toml (pin and local state), one fix each that
+    // has one; the pin finding has none.
+    let dir = git_fixture(
+        "//- .dlt/.workspace\n//- .dlt/profile-name\nstaging\n//- .dlt/config.toml\na = 1\nb = 2\n",
+    );
+    let snap = load(&dir);
+    let titles: Vec<String> = fixes(&snap, "config.toml")
+        .into_iter()
+        .map(|s| s.title)
+        .collect();
+    assert_eq!(titles, ["Add `.dlt/profile-name` to .gitignore"]);
+    let folder = only_folder(&snap);
+    let config = folder.file("config.toml").unwrap();
+    let second_line = Span::new(6, 11);
+    assert!(hygiene_fixes(&snap, folder, config, second_line).is_empty());
+}
