@@ -29,7 +29,7 @@ pub fn hygiene_diagnostics(
     }
     access_reuses_prod(snapshot, folder, file, out);
     access_falls_back(folder, file, out);
-    pinned_profile_without_files(folder, file, out);
+    pinned_profile_without_files(snapshot, folder, file, out);
     outside_workspace(folder, file, out);
     workspace_settings_misplaced(file, out);
     local_state_not_ignored(folder, file, out);
@@ -243,7 +243,12 @@ fn is_anchor(folder: &DltFolder, file: &SourceFile) -> bool {
 
 /// The pin file is never synced: a pinned profile with no files of its own exists on this
 /// machine only (and for a custom name, nowhere but the pin).
-fn pinned_profile_without_files(folder: &DltFolder, file: &SourceFile, out: &mut Vec<Diagnostic>) {
+fn pinned_profile_without_files(
+    snapshot: &Snapshot,
+    folder: &DltFolder,
+    file: &SourceFile,
+    out: &mut Vec<Diagnostic>,
+) {
     let Some(pinned) = folder.pinned_profile.as_deref() else {
         return;
     };
@@ -251,6 +256,11 @@ fn pinned_profile_without_files(folder: &DltFolder, file: &SourceFile, out: &mut
     if !folder.is_workspace
         || pinned == DEFAULT_PROFILE
         || profiles::has_profile_files(folder, pinned)
+        // The global dir's profile files count too: dlt reads them for the pinned profile.
+        || snapshot
+            .global
+            .as_deref()
+            .is_some_and(|g| profiles::has_profile_files(g, pinned))
         || !is_anchor(folder, file)
     {
         return;

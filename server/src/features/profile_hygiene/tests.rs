@@ -234,6 +234,18 @@ fn a_pin_naming_a_profile_without_files_is_information_on_config_toml() {
 fn a_pin_with_files_a_dev_pin_or_a_classic_project_is_fine() {
     let with_files = "//- .dlt/.workspace\n//- .dlt/profile-name\nstaging\n//- .dlt/config.toml\n//- .dlt/staging.secrets.toml\n";
     assert_eq!(render(&fixture(with_files)), "");
+    let global = crate::test_support::fixture_with(
+        "//- p/.dlt/.workspace\n//- p/.dlt/profile-name\nstaging\n//- p/.dlt/config.toml\n//- global/staging.secrets.toml\na = 1\n",
+        &[],
+        None,
+    );
+    assert_eq!(render(&global), "");
+    let no_global = crate::test_support::fixture_with(
+        "//- p/.dlt/.workspace\n//- p/.dlt/profile-name\nstaging\n//- p/.dlt/config.toml\n//- global/secrets.toml\n",
+        &[],
+        None,
+    );
+    assert!(render(&no_global).contains("pinned-profile-without-files"));
     let dev = "//- .dlt/.workspace\n//- .dlt/profile-name\ndev\n//- .dlt/config.toml\n";
     assert_eq!(render(&fixture(dev)), "");
     // dlt reads no pin outside a workspace.
