@@ -39,6 +39,7 @@ pub struct DltFolder {
 pub struct LocalPath {
     /// Relative to the project dir, `/` separators: `.dlt/state`, `jaffle.duckdb`.
     pub rel: String,
+    /// A directory (`.dlt/state`, `.dlt/data`), so directory-only ignore patterns apply.
     pub is_dir: bool,
 }
 
