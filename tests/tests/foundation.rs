@@ -13,6 +13,8 @@ destination_type = "duckdb"
 //- .dlt/prod.secrets.toml
 [destination.warehouse
 password = "x"
+//- .dlt/access.config.toml
+# access has files of its own, so prod.secrets.toml carries no access-falls-back-to-prod note
 "#;
 
 fn codes(diags: &[Value]) -> Vec<String> {
@@ -81,7 +83,7 @@ fn reports_indexing_progress() {
     let report = server.wait_for("progress report", |m| {
         m["params"]["value"]["kind"] == "report"
     });
-    assert_eq!(report["params"]["value"]["message"], "2/2 files");
+    assert_eq!(report["params"]["value"]["message"], "3/3 files");
     server.wait_for("progress end", |m| m["params"]["value"]["kind"] == "end");
     server.shutdown();
 }

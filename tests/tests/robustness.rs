@@ -63,7 +63,9 @@ fn a_truncated_frame_at_end_of_input_ends_the_server_instead_of_hanging() {
 
 #[test]
 fn bad_files_on_disk_become_diagnostics() {
-    let ws = Workspace::new("//- .dlt/config.toml\na = 1\n");
+    // A workspace, so the `*.config.toml` names below are profile files dlt reads (in a classic
+    // project each would get a profile-file-outside-workspace warning).
+    let ws = Workspace::new("//- .dlt/.workspace\n//- .dlt/config.toml\na = 1\n");
     let dlt = ws.path(".dlt");
     std::fs::write(dlt.join("latin1.secrets.toml"), b"password = \"caf\xe9\"\n").unwrap();
     std::fs::write(dlt.join("utf16.config.toml"), b"\xff\xfea\x00=\x001\x00").unwrap();

@@ -122,6 +122,9 @@ fn render_text(report: &EffectiveReport, reveal: bool, cwd: &Path) -> String {
             if r.native {
                 src.push_str(" (connection string)");
             }
+            if r.falls_back_to_prod {
+                src.push_str(" (falls back to prod on the platform)");
+            }
             [
                 format!("{}{name}", if r.active { "* " } else { "  " }),
                 value,
@@ -190,7 +193,7 @@ mod tests {
             * dev      ••••23          .dlt/secrets.toml:2
               tests    ••••23          .dlt/secrets.toml:2
               prod     •••• (4 chars)  .dlt/prod.secrets.toml:2
-              access   ••••23          .dlt/secrets.toml:2
+              access   ••••23          .dlt/secrets.toml:2 (falls back to prod on the platform)
         "#]]
         .assert_eq(&render_text(&report, false, cwd));
         assert!(render_text(&report, true, cwd).contains("\"base-password-123\""));

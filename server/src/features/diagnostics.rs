@@ -35,6 +35,7 @@ pub fn file_diagnostics(
     super::workspace_rules::organization_id_conflicts(folder, file, &mut out);
     out.extend(super::secrets::secret_diagnostics(snapshot, folder, file));
     super::destinations::destination_diagnostics(snapshot, folder, file, &mut out);
+    super::profile_hygiene::hygiene_diagnostics(snapshot, folder, file, &mut out);
     out.sort_by_key(|d| d.span);
     out
 }
@@ -107,6 +108,7 @@ mod tests {
     fn reports_syntax_and_duplicate_errors_in_every_file() {
         expect_test::expect![[r#"
             config.toml:3:1 error [toml-duplicate-key] duplicate key `a`
+            prod.secrets.toml:1:1 warning [profile-file-outside-workspace] dlt reads profile files only in a dltHub workspace: without `.dlt/.workspace` this is a classic project and `prod.secrets.toml` is ignored
             prod.secrets.toml:1:13 error [toml-syntax] expected "]"
         "#]]
         .assert_eq(&render(

@@ -147,6 +147,9 @@ pub struct ProfileRow {
     pub here: Option<Here>,
     /// The value was parsed out of a native credentials value (a connection string) at `path`.
     pub native: bool,
+    /// The `access` row of a workspace with prod files and no access files: on the platform,
+    /// interactive jobs use prod instead (locally access still reads only its own and base files).
+    pub falls_back_to_prod: bool,
 }
 
 /// The effective value of one key, per profile.
@@ -239,6 +242,9 @@ fn build(
                 // The file sets the key (it was hovered there), so Absent only means unreadable.
                 FileStatus::NotRead | FileStatus::Absent => Here::NotRead,
             });
+            let falls_back_to_prod = name == "access"
+                && profile.is_some()
+                && profiles::access_falls_back_to_prod(folder);
             ProfileRow {
                 active: profile.is_none() || profile.as_deref() == Some(active.name.as_str()),
                 profile,
@@ -250,6 +256,7 @@ fn build(
                 provider: found.as_ref().map(|f| f.provider),
                 path: found.as_ref().map(|f| f.path.clone()),
                 native: found.as_ref().is_some_and(|f| f.native),
+                falls_back_to_prod,
                 here,
             }
         })

@@ -80,11 +80,14 @@ pub fn render(report: &EffectiveReport, opts: HoverOptions) -> String {
     });
     for row in &report.rows {
         let name = row.profile.as_deref().unwrap_or("(all)");
-        let name = if row.active {
+        let mut name = if row.active {
             format!("**{name}** (active)")
         } else {
             name.to_string()
         };
+        if row.falls_back_to_prod {
+            name.push_str(" (falls back to prod on the platform)");
+        }
         let value = match &row.value {
             Some(v) => {
                 let mut s = v.display();
@@ -170,7 +173,7 @@ mod tests {
             | **dev** (active) | `••••45` | env `CREDENTIALS__PASSWORD` | not read |
             | tests | `••••45` | env `CREDENTIALS__PASSWORD` | not read |
             | prod | `••••45` | env `CREDENTIALS__PASSWORD` | shadowed by env `CREDENTIALS__PASSWORD` |
-            | access | `••••45` | env `CREDENTIALS__PASSWORD` | not read |
+            | access (falls back to prod on the platform) | `••••45` | env `CREDENTIALS__PASSWORD` | not read |
 
             Looked up as `destination.warehouse.credentials.password` → `destination.credentials.password` → `credentials.password`.
         "#]]
@@ -202,7 +205,7 @@ mod tests {
             | **dev** (active) | *unset* |  | not read |
             | tests | *unset* |  | not read |
             | prod | `"INFO"` | [prod.config.toml:2](file://<path>#L2) | used |
-            | access | *unset* |  | not read |
+            | access (falls back to prod on the platform) | *unset* |  | not read |
 
             Looked up as `workspace.runtime.log_level` → `runtime.log_level`.
         "#]]

@@ -13,6 +13,7 @@ pub mod inlay_hints;
 pub mod key_docs;
 pub mod misnamed;
 pub mod navigation;
+pub mod profile_hygiene;
 pub mod secrets;
 pub mod symbols;
 pub mod workspace_rules;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::edits::{diff_edit, CommandFix, EditSet, FileChange, TextEdit};
 use crate::model::diagnostic::{self as codes, Diagnostic, Severity};
 use crate::model::files::{FileKind, FileRole};
-use crate::model::git::{FileGitStatus, FolderGit};
+use crate::model::git::{FileGitStatus, FolderGit, GitignoreFile};
 use crate::model::secrets::{
     destination_types, env_var, file_secrets, matching_secrets_file, FileSecrets, SecretValue,
 };
@@ -269,9 +269,29 @@ pub fn gitignore_fix(folder: &DltFolder, file: &SourceFile, scope: IgnoreScope) 
     if git.status(&file.name).is_ignored() {
         return None;
     }
-    let project_rel = git.dlt_rel.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
-    // dlthub init writes the project's `.gitignore`; then the nearest existing one above it;
-    // the `.dlt` folder's own; and last, new files in the project dir or in `.dlt`.
+    append_to_gitignore(
+        git,
+        "# dlt secrets and credentials",
+        |g, old| rule_lines(&file.role, &file.name, scope, &g.rel_dir, &git.dlt_rel, old),
+        |g, new| {
+            git.ignore_match_with(&file.name, Some((&g.path, new)))
+                .is_some_and(|m| m.ignores())
+        },
+    )
+}
+
+/// Appends `header` and the lines `lines(gitignore, old_text)` to the first `.gitignore` on the
+/// `.dlt` folder's path for which `works(gitignore, new_text)` holds (the caller asks git's
+/// precedence whether the edit takes effect). Candidates in order: the project's `.gitignore`
+/// (where `dlthub init` writes), the nearest existing one above it, the `.dlt` folder's own,
+/// then new files in the project dir or in `.dlt`. `None` when no candidate works.
+pub fn append_to_gitignore(
+    git: &FolderGit,
+    header: &str,
+    lines: impl Fn(&GitignoreFile, &str) -> Vec<String>,
+    works: impl Fn(&GitignoreFile, &str) -> bool,
+) -> Option<EditSet> {
+    let project_rel = git.project_rel();
     let mut order: Vec<(usize, bool)> = Vec::new();
     let gi = &git.gitignores;
     let project = gi.iter().position(|g| g.rel_dir == project_rel);
@@ -296,14 +316,10 @@ pub fn gitignore_fix(folder: &DltFolder, file: &SourceFile, scope: IgnoreScope) 
     ) {
         let g = &gi[i];
         let old = g.text.clone().unwrap_or_default();
-        let lines = rule_lines(
-            &file.role,
-            &file.name,
-            scope,
-            &g.rel_dir,
-            &git.dlt_rel,
-            &old,
-        );
+        let lines = lines(g, &old);
+        if lines.is_empty() {
+            continue;
+        }
         let mut new = old.clone();
         if !new.is_empty() && !new.ends_with('\n') {
             new.push('\n');
@@ -311,15 +327,13 @@ pub fn gitignore_fix(folder: &DltFolder, file: &SourceFile, scope: IgnoreScope) 
         if !new.is_empty() {
             new.push('\n');
         }
-        new.push_str("# dlt secrets and credentials\n");
+        new.push_str(header);
+        new.push('\n');
         for l in &lines {
             new.push_str(l);
             new.push('\n');
         }
-        let works = git
-            .ignore_match_with(&file.name, Some((&g.path, &new)))
-            .is_some_and(|m| m.ignores());
-        if !works {
+        if !works(g, &new) {
             continue;
         }
         let where_ = display_rel(&git.work_dir, &g.path);
@@ -398,7 +412,7 @@ fn rule_lines(
 }
 
 /// Escapes characters that gitignore patterns give a meaning.
-fn escape_glob(s: &str) -> String {
+pub fn escape_glob(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\' | '!' | '#' | ' ') {

@@ -61,6 +61,12 @@ codes! {
     INVALID_LITERAL = "invalid-literal": "A value outside the field's allowed set of literal values.";
     INVALID_CONNECTION_STRING = "invalid-connection-string": "Credentials given as a string that dlt cannot parse for this destination (malformed URL, wrong scheme, no string form).";
     MISSING_CREDENTIALS = "missing-credentials": "A named destination whose required credentials no file of a profile (nor the environment) sets.";
+    ACCESS_REUSES_PROD_CREDENTIALS = "access-reuses-prod-credentials": "A secret of the `access` profile has the same value as under `prod`; access serves shared notebooks and apps and must not hold prod's read-write credentials.";
+    ACCESS_FALLS_BACK_TO_PROD = "access-falls-back-to-prod": "The workspace has `prod` files and no `access` files; on the platform interactive jobs then run with prod's read-write credentials.";
+    PINNED_PROFILE_WITHOUT_FILES = "pinned-profile-without-files": "`.dlt/profile-name` pins a profile that has no files; the pin is local (never synced), so the profile exists on this machine only and reads just the base files.";
+    PROFILE_FILE_OUTSIDE_WORKSPACE = "profile-file-outside-workspace": "A profile file in a `.dlt/` without `.dlt/.workspace`; dlt reads profile files only in a dltHub workspace, so it ignores this one.";
+    WORKSPACE_SETTING_MISPLACED = "workspace-setting-misplaced": "runtime.workspace_id or runtime.organization_id in a secrets or profile-scoped file; `dlthub workspace connect` writes them into `.dlt/config.toml`.";
+    LOCAL_STATE_NOT_IGNORED = "local-state-not-ignored": "The pin file, `.dlt/state`, `.dlt/data` or a `*.duckdb` database is not covered by .gitignore; they are local to one machine and `dlthub init` ignores them.";
 }
 
 /// The README's table of diagnostic codes, generated from [`ALL_CODES`] so it cannot drift.

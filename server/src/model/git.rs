@@ -262,6 +262,22 @@ impl FolderGit {
         name: &str,
         edit: Option<(&Path, &str)>,
     ) -> Option<IgnoreMatch> {
+        self.ignore_match_at(&join_rel(&self.dlt_rel, name), false, edit)
+    }
+
+    /// The project directory (the `.dlt` folder's parent) relative to the work tree.
+    pub fn project_rel(&self) -> &str {
+        self.dlt_rel.rsplit_once('/').map(|(p, _)| p).unwrap_or("")
+    }
+
+    /// Like [`FolderGit::ignore_match_with`] for any work-tree-relative path (`/` separators),
+    /// a directory when `is_dir` (so `dir/` patterns apply).
+    pub fn ignore_match_at(
+        &self,
+        rel_path: &str,
+        is_dir: bool,
+        edit: Option<(&Path, &str)>,
+    ) -> Option<IgnoreMatch> {
         let mut blobs = MemoryObjects::default();
         let mut mappings: Vec<(BString, gix::ObjectId)> = Vec::new();
         for (i, g) in self.gitignores.iter().enumerate() {
@@ -294,14 +310,12 @@ impl FolderGit {
             Vec::new(),
             mappings,
         );
-        let rel_path = join_rel(&self.dlt_rel, name);
-        let platform = stack
-            .at_entry(
-                rel_path.as_str(),
-                Some(gix::index::entry::Mode::FILE),
-                &blobs,
-            )
-            .ok()?;
+        let mode = if is_dir {
+            gix::index::entry::Mode::DIR
+        } else {
+            gix::index::entry::Mode::FILE
+        };
+        let platform = stack.at_entry(rel_path, Some(mode), &blobs).ok()?;
         let m = platform.matching_exclude_pattern()?;
         let mut m = to_match(&m);
         // Sources from the in-memory stack are work-tree relative; report them like the live stack.

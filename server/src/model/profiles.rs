@@ -127,6 +127,21 @@ pub fn profiles(folder: &DltFolder, env: &BTreeMap<String, String>) -> Vec<Profi
     out
 }
 
+/// Whether the folder has a `{profile}.config.toml` or `{profile}.secrets.toml`.
+pub fn has_profile_files(folder: &DltFolder, profile: &str) -> bool {
+    folder
+        .files
+        .values()
+        .any(|f| matches!(&f.role, FileRole::Profile { profile: p, .. } if p == profile))
+}
+
+/// The platform's rule (not local resolution, where `access` never reads prod files): when a
+/// workspace has `prod` files and no `access` files, interactive jobs on the platform run with
+/// the `prod` profile (`warn_missing_profiles`: "No 'access' profile detected").
+pub fn access_falls_back_to_prod(folder: &DltFolder) -> bool {
+    folder.is_workspace && has_profile_files(folder, "prod") && !has_profile_files(folder, "access")
+}
+
 /// Where a file sits in one provider's merge order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

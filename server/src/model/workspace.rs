@@ -29,6 +29,53 @@ pub struct DltFolder {
     pub files: BTreeMap<String, Arc<SourceFile>>,
     /// Git's view of the folder; `None` outside a git work tree (then nothing git-related is said).
     pub git: Option<Arc<FolderGit>>,
+    /// Machine-local paths dlt writes that exist (see [`LocalPath`]), probed with the meta.
+    pub local_paths: Vec<LocalPath>,
+}
+
+/// A path dlt or dlthub keeps on one machine and that should never be committed: the pin file,
+/// the per-profile state and data dirs, a local duckdb database (what `dlthub init` ignores).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalPath {
+    /// Relative to the project dir, `/` separators: `.dlt/state`, `jaffle.duckdb`.
+    pub rel: String,
+    /// A directory (`.dlt/state`, `.dlt/data`), so directory-only ignore patterns apply.
+    pub is_dir: bool,
+}
+
+/// Local paths inside `.dlt` that `dlthub init` ignores.
+pub const LOCAL_DLT_PATHS: [&str; 3] = [PIN_FILE, "state", "data"];
+
+/// The local paths of a project that exist: [`LOCAL_DLT_PATHS`], and `*.duckdb` files in the
+/// project dir and in `.dlt` (where dlt creates `<pipeline>.duckdb` by default).
+fn probe_local_paths(dlt_dir: &Path) -> Vec<LocalPath> {
+    let mut out = Vec::new();
+    for name in LOCAL_DLT_PATHS {
+        if let Ok(m) = std::fs::metadata(dlt_dir.join(name)) {
+            out.push(LocalPath {
+                rel: format!(".dlt/{name}"),
+                is_dir: m.is_dir(),
+            });
+        }
+    }
+    let project = dlt_dir.parent();
+    for (dir, prefix) in [(project, ""), (Some(dlt_dir), ".dlt/")] {
+        let Some(Ok(entries)) = dir.map(std::fs::read_dir) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter(|n| n.ends_with(".duckdb"))
+            .collect();
+        names.sort();
+        out.extend(names.into_iter().map(|n| LocalPath {
+            rel: format!("{prefix}{n}"),
+            is_dir: false,
+        }));
+    }
+    out
 }
 
 impl DltFolder {
@@ -53,6 +100,7 @@ impl DltFolder {
             pinned_profile: None,
             files: BTreeMap::new(),
             git: None,
+            local_paths: Vec::new(),
         }
     }
 
@@ -82,6 +130,7 @@ impl DltFolder {
             .ok()
             .and_then(|s| s.lines().next().map(|l| l.trim().to_string()))
             .filter(|s| !s.is_empty());
+        self.local_paths = probe_local_paths(&self.dlt_dir);
     }
 
     pub fn file(&self, name: &str) -> Option<&Arc<SourceFile>> {
