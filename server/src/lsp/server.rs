@@ -910,7 +910,11 @@ impl Backend {
             .cloned()
             .collect();
         let mut out = Vec::new();
-        for set in &fixes.edits {
+        let hygiene = guarded("profile fixes", || {
+            crate::features::profile_hygiene::hygiene_fixes(&snapshot, folder, file, span)
+        })
+        .unwrap_or_default();
+        for set in fixes.edits.iter().chain(&hygiene) {
             let Some(edit) = super::edits::workspace_edit(&self.state, set) else {
                 continue;
             };
