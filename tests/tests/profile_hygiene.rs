@@ -235,3 +235,83 @@ fn every_hygiene_rule_shows_in_check() {
     }
     assert!(!out.contains("t0k"));
 }
+
+fn quick_fixes(server: &mut Server, uri: &str) -> Vec<Value> {
+    let r = server
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri }, "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }, "context": { "diagnostics": [], "only": ["quickfix"] } }),
+        )
+        .unwrap();
+    r.as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn quick_fixes_create_access_files_the_workspace_marker_and_gitignore_lines() {
+    // access falls back to prod: create access.secrets.toml / access.config.toml with placeholders.
+    let ws = Workspace::new(
+        "//- .dlt/.workspace\n//- .dlt/prod.secrets.toml\n[destination.warehouse.credentials]\npassword = \"prod-only-pw-1\"\n//- .dlt/prod.config.toml\n[runtime]\nlog_level = \"INFO\"\n",
+    );
+    let mut server = start(&ws);
+    let uri = ws.uri(".dlt/prod.secrets.toml");
+    server.diagnostics(&uri, has("access-falls-back-to-prod"));
+    let fixes = quick_fixes(&mut server, &uri);
+    let create = fixes
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains("access"))
+        .expect("create access files");
+    apply_workspace_edit(&create["edit"]);
+    let secrets = std::fs::read_to_string(ws.path(".dlt/access.secrets.toml")).unwrap();
+    assert!(
+        secrets.contains("password = \"<configure me>\"") && !secrets.contains("prod-only-pw-1"),
+        "{secrets}"
+    );
+    assert!(ws.path(".dlt/access.config.toml").exists());
+    server.notify("workspace/didChangeWatchedFiles", json!({ "changes": [
+        { "uri": ws.uri(".dlt/access.secrets.toml"), "type": 1 }, { "uri": ws.uri(".dlt/access.config.toml"), "type": 1 } ] }));
+    server.diagnostics(&uri, |d| !has("access-falls-back-to-prod")(d));
+    server.shutdown();
+
+    // A profile file outside a workspace: create .dlt/.workspace.
+    let ws = Workspace::new("//- .dlt/config.toml\na = 1\n//- .dlt/prod.config.toml\nb = 1\n");
+    let mut server = start(&ws);
+    let uri = ws.uri(".dlt/prod.config.toml");
+    server.diagnostics(&uri, has("profile-file-outside-workspace"));
+    let fixes = quick_fixes(&mut server, &uri);
+    let marker = fixes
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Create .dlt/.workspace")
+        })
+        .expect("marker fix");
+    apply_workspace_edit(&marker["edit"]);
+    assert!(ws.path(".dlt/.workspace").is_file());
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": ws.uri(".dlt/.workspace"), "type": 1 }] }),
+    );
+    server.diagnostics(&uri, |d| !has("profile-file-outside-workspace")(d));
+    server.shutdown();
+
+    // Local state not ignored: the dlthub init lines go to the .gitignore that takes effect.
+    let ws = repo("//- .dlt/.workspace\n//- .dlt/config.toml\na = 1\n//- .dlt/profile-name\ndev\n//- .dlt/state/dev/x\n\n");
+    let mut server = start(&ws);
+    let uri = ws.uri(".dlt/config.toml");
+    server.diagnostics(&uri, has("local-state-not-ignored"));
+    let fixes = quick_fixes(&mut server, &uri);
+    let add = fixes
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().starts_with("Add"))
+        .expect("gitignore fix");
+    apply_workspace_edit(&add["edit"]);
+    assert!(git(ws.dir.path(), &["check-ignore", ".dlt/profile-name"]).contains("profile-name"));
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": ws.uri(".gitignore"), "type": 1 }] }),
+    );
+    server.diagnostics(&uri, |d| !has("local-state-not-ignored")(d));
+    server.shutdown();
+}

@@ -246,6 +246,25 @@ impl Backend {
                 Some(path)
             };
         }
+        // Local state (`.dlt/state/…`, `.dlt/data/…`, a `*.duckdb` next to `.dlt`) appearing or
+        // going: the folder's view of its local paths is re-read.
+        let local_state = path.extension().is_some_and(|x| x == "duckdb")
+            || path
+                .ancestors()
+                .skip(2)
+                .any(|a| a.file_name().is_some_and(|n| n == discovery::DOT_DLT));
+        if local_state {
+            let owner = path
+                .ancestors()
+                .find(|a| a.file_name().is_some_and(|n| n == discovery::DOT_DLT))
+                .map(PathBuf::from)
+                .or_else(|| Some(path.parent()?.join(discovery::DOT_DLT)))?;
+            return self.state.update(|s| {
+                let f = s.folders.get_mut(&owner)?;
+                Arc::make_mut(f).reload_meta();
+                Some(owner.clone())
+            });
+        }
         let dir = discovery::dlt_dir_of(&path)?;
         if name == WORKSPACE_MARKER || name == PIN_FILE {
             self.state.update(|s| {
@@ -411,7 +430,7 @@ impl LanguageServer for Backend {
 
     async fn initialized(&self, _: InitializedParams) {
         if self.state.caps().watched_files_dynamic {
-            let watchers = ["**/.dlt/**", "**/.dlt"]
+            let watchers = ["**/.dlt/**", "**/.dlt", "**/*.duckdb"]
                 .into_iter()
                 .chain(crate::model::git::GIT_WATCH_GLOBS.iter().copied())
                 .map(|g| FileSystemWatcher {
