@@ -266,7 +266,8 @@ impl Backend {
             });
         }
         let dir = discovery::dlt_dir_of(&path)?;
-        if name == WORKSPACE_MARKER || name == PIN_FILE {
+        let is_toml = path.extension().is_some_and(|x| x == "toml");
+        if name == WORKSPACE_MARKER || name == PIN_FILE || !is_toml {
             self.state.update(|s| {
                 if let Some(f) = s.folders.get_mut(&dir) {
                     Arc::make_mut(f).reload_meta();
@@ -274,7 +275,7 @@ impl Backend {
             });
             return Some(dir);
         }
-        if path.extension()? != "toml" || self.state.documents.contains_key(&path) {
+        if self.state.documents.contains_key(&path) {
             return None; // the editor owns open documents
         }
         if event.typ == FileChangeType::DELETED || !path.is_file() {
