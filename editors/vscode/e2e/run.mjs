@@ -271,7 +271,8 @@ await session("trusted", { userDataDir: userData, folder: ws, trust: false }, as
     const prodRow = page.locator(".quick-input-widget .monaco-list-row", { hasText: "prod" }).first();
     await prodRow.waitFor();
     const rows = (await page.locator(".quick-input-widget .monaco-list-row:visible").allInnerTexts()).join(" | ").replace(/\s+/g, " ");
-    check("Explain Key lists the profiles", /\bdev\b/.test(rows) && /\bprod\b/.test(rows), rows.slice(0, 200));
+    // Each row is the profile label followed by its value, with no space between in innerText.
+    check("Explain Key lists the profiles", /(^|[^a-z])dev/.test(rows) && /(^|[^a-z])prod/.test(rows), rows.slice(0, 200));
     await page.screenshot({ path: path.join(artifacts, "explain-key.png") });
     await page.keyboard.press("Escape");
   } else {
