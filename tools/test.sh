@@ -9,6 +9,7 @@
 # Neovim 0.11 headless and VS Code (type-check, bundle, vsce package, real VS Code through
 # code-server + Chromium) via editors/test-all.sh; the fuzz targets for a bounded time.
 # Caches live under target/ only (plus apt packages for the editor tests).
+# DLT_LSP_REGENERATE_CATALOG=1 also re-runs the catalog generator and fails if its output changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
@@ -30,6 +31,11 @@ if [ "$only" != "rust" ]; then
   run "editors (Neovim, VS Code, VS Code end-to-end in code-server)" \
     env DLT_LSP_BIN="$repo/target/debug/dlt-lsp" DLT_E2E_HOVER=1 DLT_E2E_QUICKFIX=1 DLT_E2E_EXPLAIN=1 \
     DLT_E2E_PROFILE=1 bash editors/test-all.sh neovim vscode vscode-e2e
+  # Regenerating the catalog needs PyPI and takes minutes: only when asked.
+  if [ "${DLT_LSP_REGENERATE_CATALOG:-}" = "1" ]; then
+    run "destination catalog is what dlt 1.31 says" \
+      bash -c 'python3 tools/catalog/generate.py && git diff --exit-code -- server/catalog'
+  fi
   if [ -x tools/fuzz.sh ]; then
     run "fuzz targets (bounded)" env FUZZ_SECONDS="${FUZZ_SECONDS:-30}" tools/fuzz.sh
   fi
