@@ -92,6 +92,7 @@ pub fn full_capabilities() -> Value {
         },
         "textDocument": {
             "documentSymbol": { "hierarchicalDocumentSymbolSupport": true },
+            "inlayHint": { "dynamicRegistration": false },
             "publishDiagnostics": { "versionSupport": true, "relatedInformation": true }
         }
     })

@@ -285,6 +285,25 @@ fn definition_references_and_inlay_hints_follow_the_effective_key() {
 }
 
 #[test]
+fn clients_without_inlay_hints_get_the_override_notes_as_code_lenses() {
+    let ws = Workspace::new(WS);
+    let mut caps = full_capabilities();
+    caps["textDocument"].as_object_mut().unwrap().remove("inlayHint");
+    let (mut server, _) = Server::start(&ws.root_uri(), None, caps);
+    let uri = ws.uri(".dlt/config.toml");
+    server.diagnostics(&uri, |_| true);
+    let lenses = server.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } })).unwrap();
+    let notes: Vec<String> = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| format!("{}:{}", l["range"]["start"]["line"], l["command"]["title"].as_str().unwrap()))
+        .collect();
+    assert!(notes.iter().any(|n| n.starts_with("1:") && n.contains("prod.config.toml")), "{notes:?}");
+    server.shutdown();
+}
+
+#[test]
 fn a_classic_project_reads_no_profile_files_and_the_global_dir_counts() {
     let fixture = "//- .dlt/config.toml\n[runtime]\nlog_level = \"WARNING\"\n//- .dlt/prod.config.toml\n[runtime]\nlog_level = \"INFO\"\n";
     let mut s = start(fixture, &[]);

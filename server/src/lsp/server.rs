@@ -345,6 +345,11 @@ impl LanguageServer for Backend {
                 .and_then(|c| c.completion_item.as_ref())
                 .and_then(|i| i.snippet_support)
                 .unwrap_or(false),
+            inlay_hints: caps
+                .text_document
+                .as_ref()
+                .and_then(|t| t.inlay_hint.as_ref())
+                .is_some(),
             hierarchical_symbols: caps
                 .text_document
                 .as_ref()
@@ -797,20 +802,44 @@ impl LanguageServer for Backend {
         let Some(file) = self.file(&params.text_document.uri) else {
             return Ok(None);
         };
-        let Some(anchor) = hub_actions::lens_anchor(&file) else {
-            return Ok(None);
-        };
-        let range = convert::range(&file, anchor, self.state.encoding());
-        let lenses: Vec<CodeLens> = self
-            .hub_actions_for(&params.text_document.uri)
-            .iter()
-            .filter(|a| a.disabled.is_none())
-            .map(|a| CodeLens {
-                range,
-                command: Some(hub_command(a)),
-                data: None,
-            })
-            .collect();
+        let enc = self.state.encoding();
+        let mut lenses: Vec<CodeLens> = Vec::new();
+        if let Some(anchor) = hub_actions::lens_anchor(&file) {
+            let range = convert::range(&file, anchor, enc);
+            lenses.extend(
+                self.hub_actions_for(&params.text_document.uri)
+                    .iter()
+                    .filter(|a| a.disabled.is_none())
+                    .map(|a| CodeLens {
+                        range,
+                        command: Some(hub_command(a)),
+                        data: None,
+                    }),
+            );
+        }
+        // Clients without inlay hints get the "overridden in …" notes as lenses.
+        if !self.state.caps().inlay_hints && self.state.settings().inlay_hints {
+            let snapshot = self.state.snapshot();
+            let path = file.path.clone();
+            let hints = guarded("override lenses", || {
+                crate::features::inlay_hints::override_hints(&snapshot, &path)
+            })?;
+            lenses.extend(hints.into_iter().map(|h| {
+                let position = convert::position(&file, h.offset as u32, enc);
+                CodeLens {
+                    range: Range {
+                        start: position,
+                        end: position,
+                    },
+                    command: Some(Command {
+                        title: h.label,
+                        command: String::new(),
+                        arguments: None,
+                    }),
+                    data: None,
+                }
+            }));
+        }
         Ok(Some(lenses))
     }
 

@@ -36,6 +36,8 @@ pub struct ClientCaps {
     pub work_done_progress: bool,
     pub watched_files_dynamic: bool,
     pub hierarchical_symbols: bool,
+    /// `textDocument.inlayHint`: without it, override notes become code lenses.
+    pub inlay_hints: bool,
     /// `textDocument.completion.completionItem.snippetSupport`.
     pub snippets: bool,
     /// `workspace.workspaceEdit.documentChanges`.
