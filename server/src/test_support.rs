@@ -74,3 +74,24 @@ pub fn fixture_with(text: &str, env: &[(&str, &str)], pipeline: Option<&str>) ->
     });
     snap
 }
+
+/// One finding as a snapshot line: `file:line:col severity [code] message`.
+pub fn render_diagnostic(
+    file: &crate::model::source::SourceFile,
+    d: &crate::model::diagnostic::Diagnostic,
+) -> String {
+    let lc = file.line_index.line_col(
+        &file.text,
+        d.span.start as usize,
+        crate::model::text::Encoding::Utf8,
+    );
+    format!(
+        "{}:{}:{} {} [{}] {}\n",
+        file.name,
+        lc.line + 1,
+        lc.col + 1,
+        d.severity.as_str(),
+        d.code.id,
+        d.message
+    )
+}

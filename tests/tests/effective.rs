@@ -288,18 +288,37 @@ fn definition_references_and_inlay_hints_follow_the_effective_key() {
 fn clients_without_inlay_hints_get_the_override_notes_as_code_lenses() {
     let ws = Workspace::new(WS);
     let mut caps = full_capabilities();
-    caps["textDocument"].as_object_mut().unwrap().remove("inlayHint");
+    caps["textDocument"]
+        .as_object_mut()
+        .unwrap()
+        .remove("inlayHint");
     let (mut server, _) = Server::start(&ws.root_uri(), None, caps);
     let uri = ws.uri(".dlt/config.toml");
     server.diagnostics(&uri, |_| true);
-    let lenses = server.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } })).unwrap();
+    let lenses = server
+        .request(
+            "textDocument/codeLens",
+            json!({ "textDocument": { "uri": uri } }),
+        )
+        .unwrap();
     let notes: Vec<String> = lenses
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| format!("{}:{}", l["range"]["start"]["line"], l["command"]["title"].as_str().unwrap()))
+        .map(|l| {
+            format!(
+                "{}:{}",
+                l["range"]["start"]["line"],
+                l["command"]["title"].as_str().unwrap()
+            )
+        })
         .collect();
-    assert!(notes.iter().any(|n| n.starts_with("1:") && n.contains("prod.config.toml")), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("1:") && n.contains("prod.config.toml")),
+        "{notes:?}"
+    );
     server.shutdown();
 }
 

@@ -696,7 +696,6 @@ mod tests {
     use expect_test::{expect, Expect};
 
     use super::*;
-    use crate::model::text::Encoding;
     use crate::test_support::fixture;
 
     /// `file:line:col severity [code] message` for every finding of this module's codes.
@@ -709,18 +708,7 @@ mod tests {
                 destination_diagnostics(&snap, folder, file, &mut diags);
                 diags.sort_by_key(|d| d.span);
                 for d in diags {
-                    let lc =
-                        file.line_index
-                            .line_col(&file.text, d.span.start as usize, Encoding::Utf8);
-                    out += &format!(
-                        "{}:{}:{} {} [{}] {}\n",
-                        file.name,
-                        lc.line + 1,
-                        lc.col + 1,
-                        d.severity.as_str(),
-                        d.code.id,
-                        d.message
-                    );
+                    out += &crate::test_support::render_diagnostic(file, &d);
                 }
             }
         }

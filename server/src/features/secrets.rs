@@ -719,7 +719,6 @@ pub struct SecretFixes {
 mod tests {
     use super::*;
     use crate::model::discovery::WalkLimits;
-    use crate::model::text::Encoding;
     use crate::test_support::{git, git_fixture, write_fixture};
 
     fn load(dir: &std::path::Path) -> Snapshot {
@@ -732,18 +731,7 @@ mod tests {
         for folder in snap.folders.values() {
             for file in folder.files.values() {
                 for d in secret_diagnostics(snap, folder, file) {
-                    let lc =
-                        file.line_index
-                            .line_col(&file.text, d.span.start as usize, Encoding::Utf8);
-                    out += &format!(
-                        "{}:{}:{} {} [{}] {}\n",
-                        file.name,
-                        lc.line + 1,
-                        lc.col + 1,
-                        d.severity.as_str(),
-                        d.code.id,
-                        d.message
-                    );
+                    out += &crate::test_support::render_diagnostic(file, &d);
                 }
             }
         }

@@ -52,6 +52,16 @@ fn hub_command(a: &HubAction) -> Command {
     }
 }
 
+/// A position request resolved to the model.
+struct At {
+    snapshot: Arc<crate::model::workspace::Snapshot>,
+    path: PathBuf,
+    folder: Arc<DltFolder>,
+    file: Arc<SourceFile>,
+    /// Byte offset of the position in the file.
+    offset: usize,
+}
+
 /// Runs a pure feature call, turning a panic into an error response.
 fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
@@ -70,6 +80,21 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
 }
 
 impl Backend {
+    /// The snapshot, file and byte offset a position request is about; `None` outside `.dlt` files.
+    fn at(&self, p: &TextDocumentPositionParams) -> Option<At> {
+        let path = convert::path(&p.text_document.uri)?;
+        let snapshot = self.state.snapshot();
+        let (folder, file) = snapshot.file(&path).map(|(d, f)| (d.clone(), f.clone()))?;
+        let offset = convert::offset(&file, p.position, self.state.encoding());
+        Some(At {
+            snapshot,
+            path,
+            folder,
+            file,
+            offset,
+        })
+    }
+
     /// What dlt would see when run from this server's environment, with the settings' global dir
     /// and pipeline name.
     fn set_run_context(&self) {
@@ -664,17 +689,19 @@ impl LanguageServer for Backend {
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        let pos = params.text_document_position;
-        let Some(path) = convert::path(&pos.text_document.uri) else {
+        let Some(At {
+            snapshot,
+            folder,
+            file,
+            offset,
+            ..
+        }) = self.at(&params.text_document_position)
+        else {
             return Ok(None);
         };
-        let snapshot = self.state.snapshot();
-        let Some((folder, file)) = snapshot.file(&path) else {
-            return Ok(None);
-        };
+        let (folder, file) = (&*folder, &*file);
         let enc = self.state.encoding();
         let snippets = self.state.caps().snippets;
-        let offset = convert::offset(file, pos.position, enc);
         let items = guarded("completion", || {
             crate::features::completion::completions(&snapshot, folder, file, offset)
         })?;
@@ -686,16 +713,18 @@ impl LanguageServer for Backend {
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        let pos = params.text_document_position_params;
-        let Some(path) = convert::path(&pos.text_document.uri) else {
+        let Some(At {
+            snapshot,
+            path,
+            folder,
+            file,
+            offset,
+        }) = self.at(&params.text_document_position_params)
+        else {
             return Ok(None);
         };
-        let snapshot = self.state.snapshot();
-        let Some((folder, file)) = snapshot.file(&path) else {
-            return Ok(None);
-        };
+        let (folder, file) = (&*folder, &*file);
         let enc = self.state.encoding();
-        let offset = convert::offset(file, pos.position, enc);
         let (values, doc) = guarded("hover", || {
             let options = crate::features::hover::HoverOptions { links: true };
             (
@@ -727,15 +756,15 @@ impl LanguageServer for Backend {
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        let pos = params.text_document_position_params;
-        let Some(path) = convert::path(&pos.text_document.uri) else {
+        let Some(At {
+            snapshot,
+            path,
+            offset,
+            ..
+        }) = self.at(&params.text_document_position_params)
+        else {
             return Ok(None);
         };
-        let snapshot = self.state.snapshot();
-        let Some((_, file)) = snapshot.file(&path) else {
-            return Ok(None);
-        };
-        let offset = convert::offset(file, pos.position, self.state.encoding());
         let targets = guarded("definition", || {
             crate::features::navigation::definitions(&snapshot, &path, offset)
         })?;
@@ -744,15 +773,15 @@ impl LanguageServer for Backend {
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
-        let pos = params.text_document_position;
-        let Some(path) = convert::path(&pos.text_document.uri) else {
+        let Some(At {
+            snapshot,
+            path,
+            offset,
+            ..
+        }) = self.at(&params.text_document_position)
+        else {
             return Ok(None);
         };
-        let snapshot = self.state.snapshot();
-        let Some((_, file)) = snapshot.file(&path) else {
-            return Ok(None);
-        };
-        let offset = convert::offset(file, pos.position, self.state.encoding());
         let include = params.context.include_declaration;
         let targets = guarded("references", || {
             crate::features::navigation::references(&snapshot, &path, offset, include)

@@ -25,20 +25,7 @@ fn render(snap: &Snapshot) -> String {
     for folder in snap.folders.values() {
         for (file, diags) in folder_diagnostics(snap, folder) {
             for d in diags.iter().filter(|d| HYGIENE.contains(&d.code)) {
-                let lc = file.line_index.line_col(
-                    &file.text,
-                    d.span.start as usize,
-                    crate::model::text::Encoding::Utf8,
-                );
-                out += &format!(
-                    "{}:{}:{} {} [{}] {}\n",
-                    file.name,
-                    lc.line + 1,
-                    lc.col + 1,
-                    d.severity.as_str(),
-                    d.code.id,
-                    d.message
-                );
+                out += &crate::test_support::render_diagnostic(&file, d);
             }
         }
     }
