@@ -45,7 +45,7 @@ pub async fn index_workspace(state: Arc<State>, client: Client) {
             done_files += folder.files.len();
             let dir = folder.dlt_dir.clone();
             state.merge_folder(folder);
-            publish::publish_folder(&state, &client, &dir, true).await;
+            publish::publish_folder(&state, &client, &dir, false).await;
         }
         progress
             .report(

@@ -67,6 +67,9 @@ pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &PathBuf, 
             continue;
         };
         let fingerprint = fingerprint(&diags, file.version);
+        // Checked under the lock: two diagnoses of the same state (a debounced edit and the
+        // indexer) must publish once.
+        let _ordered = state.publish_lock.lock().await;
         let unchanged = state
             .published
             .get(&file.path)
@@ -75,12 +78,17 @@ pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &PathBuf, 
             continue;
         }
         // A newer edit of this document superseded this result.
-        if let Some(doc) = state.documents.get(&file.path) {
-            if Some(doc.version) != file.version {
-                continue;
-            }
+        let current = state.documents.get(&file.path).map(|d| d.version);
+        if current.is_some() && current != file.version {
+            continue;
         }
         state.published.insert(file.path.clone(), fingerprint);
+        tracing::debug!(
+            "publishing {} diagnostics of {} (version {:?})",
+            diags.len(),
+            file.name,
+            file.version
+        );
         client.publish_diagnostics(uri, diags, file.version).await;
     }
 }

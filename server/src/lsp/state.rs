@@ -19,6 +19,9 @@ pub struct State {
     pub documents: DashMap<PathBuf, Document>,
     /// Fingerprint of the diagnostics last published per file, to skip identical re-sends.
     pub published: DashMap<PathBuf, u64>,
+    /// Serialises the last check and the send of each publication, so that diagnostics of an
+    /// older document version can never be sent after those of a newer one.
+    pub publish_lock: tokio::sync::Mutex<()>,
     /// Diagnosis generation per folder, for debouncing.
     pub generations: DashMap<PathBuf, u64>,
     pub encoding: RwLock<Encoding>,
@@ -95,16 +98,21 @@ impl State {
 
     /// Puts a folder read from disk into the snapshot, keeping the editor's open documents.
     pub fn merge_folder(&self, mut folder: DltFolder) {
-        for entry in self.documents.iter() {
-            if crate::model::discovery::dlt_dir_of(entry.key()).as_deref()
-                == Some(folder.dlt_dir.as_path())
-            {
-                let file =
-                    SourceFile::from_text(entry.key(), entry.text().into(), Some(entry.version));
-                folder.files.insert(file.name.clone(), Arc::new(file));
-            }
-        }
+        // Open documents are read inside the update: an edit applied meanwhile (which also goes
+        // through `update`) can then never be replaced by an older text.
         self.update(|s| {
+            for entry in self.documents.iter() {
+                if crate::model::discovery::dlt_dir_of(entry.key()).as_deref()
+                    == Some(folder.dlt_dir.as_path())
+                {
+                    let file = SourceFile::from_text(
+                        entry.key(),
+                        entry.text().into(),
+                        Some(entry.version),
+                    );
+                    folder.files.insert(file.name.clone(), Arc::new(file));
+                }
+            }
             s.folders.insert(folder.dlt_dir.clone(), Arc::new(folder));
         });
     }
