@@ -3,7 +3,7 @@
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tower_lsp::Client;
 
@@ -11,14 +11,19 @@ use super::convert;
 use super::state::State;
 use crate::features::diagnostics::folder_diagnostics;
 
-/// Schedules a diagnosis of `dir` after the debounce delay; a later call supersedes it.
-pub fn schedule(state: &Arc<State>, client: &Client, dir: PathBuf, force: bool) {
+/// Schedules a diagnosis of `dir` once the debounce delay has passed since `since` (when the
+/// change arrived); a later call supersedes it.
+///
+/// The delay counts from the change's arrival, not from the end of its re-parse: on a large file
+/// the parse itself takes longer than the debounce, and waiting the delay again on top of it only
+/// added latency (issue 7: the 20,000-line edit → diagnostics path).
+pub fn schedule(state: &Arc<State>, client: &Client, dir: PathBuf, force: bool, since: Instant) {
     let generation = state.next_generation(&dir);
     let delay = Duration::from_millis(state.settings().diagnostics_debounce_ms);
     let (state, client) = (state.clone(), client.clone());
     tokio::spawn(async move {
         if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
+            tokio::time::sleep_until((since + delay).into()).await;
         }
         if state.generation(&dir) != generation {
             return; // a newer edit will publish
