@@ -382,6 +382,18 @@ def has_content(result):
     return bool(result) or result == []
 
 
+def hover_figures(r, srv, uri, positions, budget):
+    """Hover p50/p99 into `r`; n/a when the server errs or answers null to every hover (then
+    the latency of its null answers is kept for a note)."""
+    lats, answered = hovers(srv, uri, positions, budget)
+    ok = bool(lats) and answered > 0
+    r["hover p50"] = pct(lats, 50) if ok else None
+    r["hover p99"] = pct(lats, 99) if ok else None
+    r["hover n"] = len(lats) if ok else 0
+    if lats and not answered:
+        r["hover null p50"] = pct(lats, 50)
+
+
 def hovers(srv, uri, positions, budget):
     lats, errs, answered = [], 0, 0
     t_end = time.perf_counter() + budget
@@ -400,9 +412,7 @@ def hovers(srv, uri, positions, budget):
             answered += 1
         if time.perf_counter() > t_end:
             break
-    if answered == 0:
-        return None
-    return lats
+    return lats, answered
 
 
 def run_case(server_def, case_name, case, opts, log_dir):
@@ -441,10 +451,7 @@ def run_case(server_def, case_name, case, opts, log_dir):
             r["first diagnostics"] = (t - t_open) if t else None
             r["all diagnostics"] = wait_all_diagnostics(srv, case["root"], case["all_files"], t_init)
             positions = [(line, col)] * opts.hovers
-            lats = hovers(srv, uri, positions, opts.hover_budget)
-            r["hover p50"] = pct(lats, 50) if lats else None
-            r["hover p99"] = pct(lats, 99) if lats else None
-            r["hover n"] = len(lats) if lats else 0
+            hover_figures(r, srv, uri, positions, opts.hover_budget)
         else:
             t0 = srv.notify(
                 "textDocument/didOpen",
@@ -453,10 +460,7 @@ def run_case(server_def, case_name, case, opts, log_dir):
             t = srv.wait_diag(uri, t0)
             r["first diagnostics"] = (t - t0) if t else None
             positions = key_positions(text, opts.hovers)
-            lats = hovers(srv, uri, positions, opts.hover_budget)
-            r["hover p50"] = pct(lats, 50) if lats else None
-            r["hover p99"] = pct(lats, 99) if lats else None
-            r["hover n"] = len(lats) if lats else 0
+            hover_figures(r, srv, uri, positions, opts.hover_budget)
         srv.stats()
 
         # Incremental edits: flip an integer value's last digit, wait for that version's
@@ -639,6 +643,12 @@ def print_table(results, servers, cases, runs, opts):
             en = min(r.get("edit n", 0) for r in rs)
             if any(r.get("crashed") for r in rs):
                 notes.append(f"{case}: {s} exited during the run (crash); later figures n/a")
+            nulls = [r["hover null p50"] for r in rs if "hover null p50" in r]
+            if nulls:
+                notes.append(
+                    f"{case}: {s} answered null to every hover (n/a); those null answers took"
+                    f" p50 {statistics.median(nulls) * 1000:.2f} ms"
+                )
             if 0 < hn < opts.hovers:
                 notes.append(f"{case}: {s} hover samples per run ≥ {hn} (time budget)")
             if 0 < en < opts.edits:
