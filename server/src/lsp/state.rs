@@ -21,6 +21,8 @@ pub struct State {
     pub published: DashMap<PathBuf, u64>,
     /// Diagnosis generation per folder, for debouncing.
     pub generations: DashMap<PathBuf, u64>,
+    /// When the last change of each folder arrived, for the debounce's leading edge.
+    pub last_change: DashMap<PathBuf, std::time::Instant>,
     pub encoding: RwLock<Encoding>,
     pub settings: RwLock<Settings>,
     pub roots: RwLock<Vec<PathBuf>>,
