@@ -85,13 +85,23 @@ impl State {
 
     /// Puts a folder read from disk into the snapshot, keeping the editor's open documents.
     pub fn merge_folder(&self, mut folder: DltFolder) {
+        let current = self.snapshot();
         for entry in self.documents.iter() {
             if crate::model::discovery::dlt_dir_of(entry.key()).as_deref()
                 == Some(folder.dlt_dir.as_path())
             {
-                let file =
-                    SourceFile::from_text(entry.key(), entry.text().into(), Some(entry.version));
-                folder.files.insert(file.name.clone(), Arc::new(file));
+                // The snapshot usually holds this very version already (put_document parsed it):
+                // reuse it rather than parse the text again, which on a large file opened while
+                // indexing ran delayed its first diagnostics by a whole parse (issue 7).
+                let file = match current.file(entry.key()) {
+                    Some((_, f)) if f.version == Some(entry.version) => f.clone(),
+                    _ => Arc::new(SourceFile::from_text(
+                        entry.key(),
+                        entry.text().into(),
+                        Some(entry.version),
+                    )),
+                };
+                folder.files.insert(file.name.clone(), file);
             }
         }
         self.update(|s| {
