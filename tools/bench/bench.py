@@ -264,6 +264,21 @@ class Server:
                     return None
                 self.cv.wait(left)
 
+    def sends_versions(self, uri):
+        with self.cv:
+            return any(u == uri and v is not None for _, u, v in self.diags)
+
+    def wait_quiet(self, uri, quiet, cap=5.0):
+        """Returns once no publishDiagnostics for `uri` arrived for `quiet` seconds."""
+        end = time.perf_counter() + cap
+        with self.cv:
+            while time.perf_counter() < end and not self.dead:
+                last = max((t for t, u, _ in self.diags if u == uri), default=0)
+                left = last + quiet - time.perf_counter()
+                if left <= 0:
+                    return
+                self.cv.wait(left)
+
     def stats(self):
         """(peak RSS bytes, CPU seconds) of the server process; the last values if it died."""
         pid = self.proc.pid
@@ -468,6 +483,7 @@ def run_case(server_def, case_name, case, opts, log_dir):
         lines_to_edit, lines = value_edit_lines(text, opts.edits)
         version = 1
         elats = []
+        last_edit = None
         t_end = time.perf_counter() + opts.edit_budget
         for n in lines_to_edit:
             line = lines[n]
@@ -486,6 +502,11 @@ def run_case(server_def, case_name, case, opts, log_dir):
                 }
             else:
                 change = {"text": "\n".join(lines)}
+            # Keystrokes of a fast typist: at least --edit-interval apart (start to start).
+            if last_edit is not None:
+                pause = last_edit + opts.edit_interval - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
             t0 = srv.notify(
                 "textDocument/didChange",
                 {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]},
@@ -495,7 +516,12 @@ def run_case(server_def, case_name, case, opts, log_dir):
                 if srv.dead:
                     break
                 continue
+            last_edit = t0
             elats.append(t - t0)
+            if not srv.sends_versions(uri):
+                # Without versions a later publish cannot be told apart from this edit's: let
+                # the server settle so the next edit's first publish is its own.
+                srv.wait_quiet(uri, 0.1)
             if time.perf_counter() > t_end:
                 break
         r["edit→diagnostics p50"] = pct(elats, 50)
@@ -675,7 +701,7 @@ def print_table(results, servers, cases, runs, opts):
 
 def server_defs(args):
     defs = []
-    dlt_bin = Path(args.dlt_lsp)
+    dlt_bin = Path(args.dlt_lsp).resolve()  # servers run with the case as their cwd
     defs.append(("dlt-lsp", [str(dlt_bin)], None) if dlt_bin.exists() else ("dlt-lsp", None, None))
     tombi = ANCHORS / "tombi-venv" / "bin" / "tombi"
     defs.append(("tombi", [str(tombi), "lsp", "--offline"], None) if tombi.exists() else ("tombi", None, None))
@@ -695,6 +721,8 @@ def main():
                     help="seconds per run after which a slow server stops hovering")
     ap.add_argument("--edit-budget", type=float, default=30.0,
                     help="seconds per run after which a slow server stops editing")
+    ap.add_argument("--edit-interval", type=float, default=0.05,
+                    help="seconds between the starts of two edits (a fast typist: 50 ms)")
     ap.add_argument("--projects", type=int, default=1000)
     ap.add_argument("--dlt-lsp", default=str(REPO / "target" / "release" / "dlt-lsp"))
     ap.add_argument("--json", help="also write raw per-run results here")
