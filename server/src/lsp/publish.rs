@@ -3,7 +3,7 @@
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tower_lsp::Client;
 
@@ -11,14 +11,25 @@ use super::convert;
 use super::state::State;
 use crate::features::diagnostics::folder_diagnostics;
 
-/// Schedules a diagnosis of `dir` after the debounce delay; a later call supersedes it.
-pub fn schedule(state: &Arc<State>, client: &Client, dir: PathBuf, force: bool) {
+/// Schedules a diagnosis of `dir`; a later call supersedes it.
+///
+/// Debounced on both edges: a change after a quiet spell (none in the folder for the debounce
+/// delay) is diagnosed at once, and changes that follow it within the delay wait until the delay
+/// has passed since their arrival (`since`), so a burst still ends in one diagnosis of its last
+/// state. Waiting on the first change too cost every single edit the whole delay (issue 7).
+///
+/// The delay counts from the change's arrival, not from the end of its re-parse: on a large file
+/// the parse itself takes longer than the debounce, and waiting the delay again on top of it only
+/// added latency.
+pub fn schedule(state: &Arc<State>, client: &Client, dir: PathBuf, force: bool, since: Instant) {
     let generation = state.next_generation(&dir);
     let delay = Duration::from_millis(state.settings().diagnostics_debounce_ms);
+    let previous = state.last_change.insert(dir.clone(), since);
+    let quiet = previous.is_none_or(|p| since.saturating_duration_since(p) >= delay);
     let (state, client) = (state.clone(), client.clone());
     tokio::spawn(async move {
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
+        if !quiet {
+            tokio::time::sleep_until((since + delay).into()).await;
         }
         if state.generation(&dir) != generation {
             return; // a newer edit will publish

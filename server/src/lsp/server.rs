@@ -3,6 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tower_lsp::jsonrpc::{Error, Result};
 use tower_lsp::lsp_types::*;
@@ -232,8 +233,9 @@ impl Backend {
         }
     }
 
-    fn schedule(&self, dir: PathBuf) {
-        publish::schedule(&self.state, &self.client, dir, false);
+    /// Schedules a diagnosis of `dir`, debounced from `since`, when the change arrived.
+    fn schedule(&self, dir: PathBuf, since: Instant) {
+        publish::schedule(&self.state, &self.client, dir, false, since);
     }
 
     /// The analysed file behind a URI, when it is a `.dlt` file.
@@ -492,6 +494,7 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let arrived = Instant::now();
         let Some(path) = convert::path(&params.text_document.uri) else {
             return;
         };
@@ -503,11 +506,12 @@ impl LanguageServer for Backend {
             .documents
             .insert(path.clone(), Document::new(&doc.text, doc.version));
         if let Some(dir) = self.state.put_document(&path) {
-            self.schedule(dir);
+            self.schedule(dir, arrived);
         }
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let arrived = Instant::now();
         let Some(path) = convert::path(&params.text_document.uri) else {
             return;
         };
@@ -535,11 +539,12 @@ impl LanguageServer for Backend {
             );
         }
         if let Some(dir) = self.state.put_document(&path) {
-            self.schedule(dir);
+            self.schedule(dir, arrived);
         }
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let arrived = Instant::now();
         let Some(path) = convert::path(&params.text_document.uri) else {
             return;
         };
@@ -556,11 +561,12 @@ impl LanguageServer for Backend {
             dir
         };
         if let Some(dir) = dir {
-            self.schedule(dir);
+            self.schedule(dir, arrived);
         }
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let arrived = Instant::now();
         let mut dirs = Vec::new();
         let mut git_changed = false;
         for event in &params.changes {
@@ -586,7 +592,7 @@ impl LanguageServer for Backend {
             }
         }
         for dir in dirs {
-            self.schedule(dir);
+            self.schedule(dir, arrived);
         }
     }
 
@@ -646,7 +652,7 @@ impl LanguageServer for Backend {
             .cloned()
             .collect::<Vec<_>>()
         {
-            self.schedule(dir);
+            self.schedule(dir, Instant::now());
         }
     }
 
@@ -1131,7 +1137,7 @@ impl Backend {
             )
             .await;
         for dir in self.state.update(|s| s.refresh_git(true)) {
-            self.schedule(dir);
+            self.schedule(dir, Instant::now());
         }
         Ok(Some(serde_json::json!({ "ran": true, "success": ok })))
     }

@@ -24,6 +24,8 @@ pub struct State {
     pub publish_lock: tokio::sync::Mutex<()>,
     /// Diagnosis generation per folder, for debouncing.
     pub generations: DashMap<PathBuf, u64>,
+    /// When the last change of each folder arrived, for the debounce's leading edge.
+    pub last_change: DashMap<PathBuf, std::time::Instant>,
     pub encoding: RwLock<Encoding>,
     pub settings: RwLock<Settings>,
     pub roots: RwLock<Vec<PathBuf>>,
@@ -105,12 +107,18 @@ impl State {
                 if crate::model::discovery::dlt_dir_of(entry.key()).as_deref()
                     == Some(folder.dlt_dir.as_path())
                 {
-                    let file = SourceFile::from_text(
-                        entry.key(),
-                        entry.text().into(),
-                        Some(entry.version),
-                    );
-                    folder.files.insert(file.name.clone(), Arc::new(file));
+                    // The snapshot usually holds this very version already (put_document parsed
+                    // it): reuse it rather than parse the text again, which on a large file
+                    // opened while indexing ran delayed its first diagnostics by a whole parse.
+                    let file = match s.file(entry.key()) {
+                        Some((_, f)) if f.version == Some(entry.version) => f.clone(),
+                        _ => Arc::new(SourceFile::from_text(
+                            entry.key(),
+                            entry.text().into(),
+                            Some(entry.version),
+                        )),
+                    };
+                    folder.files.insert(file.name.clone(), file);
                 }
             }
             s.folders.insert(folder.dlt_dir.clone(), Arc::new(folder));

@@ -1,0 +1,121 @@
+//! Micro-benchmarks of the model path on a generated 20,000-line `.dlt/config.toml` (the shape of
+//! `tools/bench`'s): parse → index (`SourceFile::from_text`), `cursor::locate`, and the folder's
+//! diagnostics. Regression guards, run with `cargo bench -p dlt-lsp`; never timed in tests.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use dlt_lsp::features::diagnostics::folder_diagnostics;
+use dlt_lsp::model::cursor;
+use dlt_lsp::model::source::SourceFile;
+use dlt_lsp::model::workspace::{DltFolder, Snapshot};
+
+/// The same shape as `gen_20k` in tools/bench/bench.py.
+fn config_20k() -> String {
+    let mut out: Vec<String> = [
+        "# generated",
+        "[runtime]",
+        "log_level = \"INFO\"",
+        "dlthub_telemetry = false",
+        "",
+        "[normalize]",
+        "workers = 4",
+        "",
+        "[load]",
+        "workers = 8",
+        "",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut i = 0;
+    while out.len() < 20_000 {
+        let s = format!("src_{i:05}");
+        out.extend([
+            format!("[sources.{s}]"),
+            format!("base_url = \"https://api.example.com/v1/{i}\""),
+            format!("page_size = {}", 100 + i % 50),
+            format!("start_date = \"2024-01-{:02}\"", 1 + i % 28),
+            "max_table_nesting = 2".into(),
+            format!(
+                "write_disposition = \"{}\"",
+                if i % 2 == 1 { "merge" } else { "append" }
+            ),
+            String::new(),
+            format!("[sources.{s}.resources.items]"),
+            "primary_key = \"id\"".into(),
+            "incremental = true".into(),
+            format!("table_name = \"items_{i}\""),
+            String::new(),
+            format!("[destination.dest_{i:05}]"),
+            format!(
+                "destination_type = \"{}\"",
+                ["duckdb", "postgres", "bigquery", "snowflake"][i % 4]
+            ),
+            format!("dataset_name = \"ds_{i}\""),
+            String::new(),
+        ]);
+        i += 1;
+    }
+    out.truncate(20_000);
+    out.join("\n") + "\n"
+}
+
+fn path() -> PathBuf {
+    PathBuf::from("/bench/project/.dlt/config.toml")
+}
+
+fn bench(c: &mut Criterion) {
+    let text: Arc<str> = config_20k().into();
+    let path = path();
+
+    c.bench_function("from_text 20k lines", |b| {
+        b.iter(|| SourceFile::from_text(&path, black_box(text.clone()), Some(1)))
+    });
+
+    let file = SourceFile::from_text(&path, text.clone(), Some(1));
+    // 500 key offsets spread over the file, as the LSP driver hovers.
+    let offsets: Vec<usize> = {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let keys: Vec<usize> = starts
+            .into_iter()
+            .filter(|&s| {
+                let line = &text[s..text[s..].find('\n').map_or(text.len(), |e| s + e)];
+                line.contains('=') && !line.starts_with('#') && !line.starts_with('[')
+            })
+            .map(|s| s + 1)
+            .collect();
+        (0..500).map(|i| keys[i * keys.len() / 500]).collect()
+    };
+    c.bench_function("cursor::locate x500 on 20k lines", |b| {
+        b.iter(|| {
+            for &o in &offsets {
+                black_box(cursor::locate(&file.doc, o));
+            }
+        })
+    });
+
+    let dir = Path::new("/bench/project/.dlt");
+    let mut folder = DltFolder::empty(dir);
+    folder.files.insert(
+        file.name.clone(),
+        Arc::new(SourceFile::from_text(&path, text, Some(1))),
+    );
+    let mut snapshot = Snapshot::default();
+    snapshot
+        .folders
+        .insert(dir.to_path_buf(), Arc::new(folder.clone()));
+    c.bench_function("folder_diagnostics 20k lines", |b| {
+        b.iter(|| black_box(folder_diagnostics(&snapshot, &folder)))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = bench
+}
+criterion_main!(benches);
