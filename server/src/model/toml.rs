@@ -185,17 +185,17 @@ impl TomlDoc {
             };
         }
         let parse = taplo::parser::parse(text);
+        let syntax = SyntaxNode::new_root(parse.green_node.clone());
         let mut errors: Vec<TomlError> = parse
             .errors
             .iter()
             .map(|e| TomlError {
                 kind: TomlErrorKind::Syntax,
-                span: Span::of(e.range),
+                span: bad_char_span(&syntax, e).unwrap_or(Span::of(e.range)),
                 message: e.message.clone(),
                 first: None,
             })
             .collect();
-        let syntax = SyntaxNode::new_root(parse.green_node.clone());
         let mut builder = Builder {
             root: Table::default(),
             errors: Vec::new(),
@@ -217,6 +217,30 @@ impl TomlDoc {
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }
+}
+
+/// taplo reports a forbidden character in a string or comment at the token's start plus the
+/// character's *char* index (its `allowed_chars` checks count chars, not bytes), which is too
+/// early — or inside another multi-byte character — when non-ASCII text precedes it in the token.
+/// Returns the byte span of the character itself for such an error (found by fuzzing).
+fn bad_char_span(root: &SyntaxNode, e: &taplo::parser::Error) -> Option<Span> {
+    const CHAR_INDEXED: &[&str] = &[
+        "invalid character in comment",
+        "invalid character in string",
+        "invalid control character in string literal",
+    ];
+    if !e.range.is_empty() || !CHAR_INDEXED.contains(&e.message.as_str()) {
+        return None;
+    }
+    // The char index is at most the byte index, so the reported offset is still in the token.
+    let token = match root.token_at_offset(e.range.start()) {
+        taplo::rowan::TokenAtOffset::Single(t) | taplo::rowan::TokenAtOffset::Between(_, t) => t,
+        taplo::rowan::TokenAtOffset::None => return None,
+    };
+    let chars = usize::from(e.range.start() - token.text_range().start());
+    let (at, c) = token.text().char_indices().nth(chars)?;
+    let start = usize::from(token.text_range().start()) + at;
+    Some(Span::new(start, start + c.len_utf8()))
 }
 
 /// The text of a key segment with quotes removed and escapes resolved.
@@ -740,6 +764,26 @@ mod tests {
         assert!(errors("[a.b]\nx = 1\n[a]\ny = 2\n").is_empty());
         assert_eq!(errors("a = 1\n[a]\n").len(), 1);
         assert_eq!(errors("t = { a = 1 }\n[t]\n").len(), 1);
+    }
+
+    #[test]
+    fn points_at_a_forbidden_character_after_non_ascii_text() {
+        // taplo's own offset (token start + char index) would be 6, inside `é`.
+        for text in [
+            "a = \"é\u{1}\"\n",
+            "a = 'é\u{1}'\n",
+            "# é\u{1}\n",
+            "a = \"\"\"😀😀\n\u{1}\"\"\"\n",
+        ] {
+            let doc = TomlDoc::parse(text);
+            let bad = text.find('\u{1}').unwrap();
+            assert_eq!(
+                doc.errors.iter().map(|e| e.span).collect::<Vec<_>>(),
+                [Span::new(bad, bad + 1)],
+                "{text:?}: {:?}",
+                doc.errors
+            );
+        }
     }
 
     #[test]
