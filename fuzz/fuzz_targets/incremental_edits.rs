@@ -42,7 +42,13 @@ struct Pos {
 
 impl Pos {
     fn lsp(&self) -> Position {
-        let scale = |v: u8| if self.far { u32::from(v) * 1_000_000 } else { u32::from(v) };
+        let scale = |v: u8| {
+            if self.far {
+                u32::from(v) * 1_000_000
+            } else {
+                u32::from(v)
+            }
+        };
         Position {
             line: scale(self.line % 16),
             character: scale(self.col % 64),
@@ -81,7 +87,10 @@ fuzz_target!(|input: Input| {
             plain,
             "document and plain text differ after {edit:?} ({enc:?})"
         );
-        assert_eq!(doc.rope.len_lines() as u32, LineIndex::new(&plain).line_count());
+        assert_eq!(
+            doc.rope.len_lines() as u32,
+            LineIndex::new(&plain).line_count()
+        );
     }
     // The server re-analyses the rope's text; a full re-sync would analyse `plain`.
     let dlt_dir = Path::new("/nonexistent-dlt-lsp-fuzz/project/.dlt");
