@@ -92,6 +92,20 @@ fuzz_target!(|input: Input| {
             LineIndex::new(&plain).line_count()
         );
     }
+    // Edits are positioned with the rope's lines, diagnostics with the line index's: both must
+    // agree on where every line starts.
+    let index = LineIndex::new(&plain);
+    assert_eq!(doc.rope.len_lines() as u32, index.line_count());
+    for (off, _) in plain.char_indices().chain([(plain.len(), ' ')]) {
+        let line = doc.rope.byte_to_line(off);
+        let lc = index.line_col(&plain, off, Encoding::Utf8);
+        assert_eq!(line as u32, lc.line, "line of offset {off} in {plain:?}");
+        assert_eq!(
+            doc.rope.line_to_byte(line) + lc.col as usize,
+            off,
+            "{plain:?}"
+        );
+    }
     // The server re-analyses the rope's text; a full re-sync would analyse `plain`.
     let dlt_dir = Path::new("/nonexistent-dlt-lsp-fuzz/project/.dlt");
     let diags = |text: String| {
