@@ -279,6 +279,22 @@ fn ten_thousand_random_requests_with_cancellations_and_disk_churn() {
         disk_events += 1;
     }
 
+    // Incremental sync kept the server's text equal to the client's: the outline (every key,
+    // value and range) of each document is what the client's own copy yields.
+    for d in &docs {
+        let served = server
+            .request(
+                "textDocument/documentSymbol",
+                json!({ "textDocument": { "uri": d.uri } }),
+            )
+            .unwrap();
+        assert_eq!(
+            served,
+            local_symbols(&uri_path(&d.uri), &d.text, enc),
+            "{}",
+            d.uri
+        );
+    }
     for d in &docs {
         server.notify(
             "textDocument/didClose",
@@ -333,6 +349,19 @@ fn edit(server: &mut Server, rng: &mut Rng, doc: &mut Doc, enc: Encoding) {
             "contentChanges": [change]
         }),
     );
+}
+
+/// The hierarchical outline the server should send for `text`.
+fn local_symbols(path: &std::path::Path, text: &str, enc: Encoding) -> Value {
+    use dlt_lsp::features::symbols::document_symbols;
+    use dlt_lsp::lsp::convert;
+    use dlt_lsp::model::source::SourceFile;
+    let file = SourceFile::from_text(path, text.into(), Some(1));
+    let symbols: Vec<_> = document_symbols(&file.doc.root)
+        .iter()
+        .map(|s| convert::symbol(&file, s, enc))
+        .collect();
+    serde_json::to_value(symbols).unwrap()
 }
 
 fn lc(pos: &Value) -> LineCol {
