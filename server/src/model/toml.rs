@@ -196,6 +196,7 @@ impl TomlDoc {
                 first: None,
             })
             .collect();
+        unclosed_array_header_at_eof(&syntax, &mut errors);
         let mut builder = Builder {
             root: Table::default(),
             errors: Vec::new(),
@@ -216,6 +217,36 @@ impl TomlDoc {
 
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
+    }
+}
+
+/// taplo stops without an error when the text ends right after the first `]` of a `[[table]]`
+/// header (`[[jobs]` at end of file), so the file would pass as valid although dlt cannot read
+/// it; formatting then appends a newline and the error appears (found by fuzzing). Reports it.
+fn unclosed_array_header_at_eof(root: &SyntaxNode, errors: &mut Vec<TomlError>) {
+    let end = root.text_range().end();
+    let Some(header) = root
+        .children()
+        .filter(|c| c.kind() == SyntaxKind::TABLE_ARRAY_HEADER)
+        .last()
+        .filter(|h| h.text_range().end() == end)
+    else {
+        return;
+    };
+    let closing = header
+        .children_with_tokens()
+        .filter(|t| t.kind() == SyntaxKind::BRACKET_END)
+        .count();
+    let reported = errors
+        .iter()
+        .any(|e| e.span.end as usize >= usize::from(header.text_range().start()));
+    if closing < 2 && !reported {
+        errors.push(TomlError {
+            kind: TomlErrorKind::Syntax,
+            span: Span::of(taplo::rowan::TextRange::empty(end)),
+            message: r#"expected "]]""#.into(),
+            first: None,
+        });
     }
 }
 
@@ -784,6 +815,23 @@ mod tests {
                 doc.errors
             );
         }
+    }
+
+    #[test]
+    fn reports_an_array_of_tables_header_left_open_at_end_of_file() {
+        for text in ["[[jobs]", "a = 1\n[[x.y]", "[[jobs]\n", "[[jobs"] {
+            let doc = TomlDoc::parse(text);
+            assert_eq!(
+                doc.errors
+                    .iter()
+                    .filter(|e| e.kind == TomlErrorKind::Syntax)
+                    .count(),
+                1,
+                "{text:?}: {:?}",
+                doc.errors
+            );
+        }
+        assert!(TomlDoc::parse("[[jobs]]").errors.is_empty());
     }
 
     #[test]
