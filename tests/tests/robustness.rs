@@ -152,6 +152,40 @@ fn bad_files_on_disk_become_diagnostics() {
         .iter()
         .any(|m| m.to_string().contains(&format!("{secret}\\u00e9")));
     assert!(!leaked);
+    // Every request on every bad file is answered (formatting the too-deep ones used to
+    // overflow the stack and abort the server).
+    for name in [
+        "latin1.secrets",
+        "utf16.config",
+        "huge.config",
+        "longline.config",
+        "deep.config",
+        "inline.config",
+        "mixed.config",
+        "bom.config",
+    ] {
+        let doc = json!({ "uri": ws.uri(&format!(".dlt/{name}.toml")) });
+        let zero = json!({ "line": 0, "character": 0 });
+        for (method, params) in [
+            (
+                "textDocument/formatting",
+                json!({ "textDocument": doc, "options": { "tabSize": 2, "insertSpaces": true } }),
+            ),
+            (
+                "textDocument/documentSymbol",
+                json!({ "textDocument": doc }),
+            ),
+            ("textDocument/foldingRange", json!({ "textDocument": doc })),
+            ("textDocument/codeLens", json!({ "textDocument": doc })),
+            (
+                "textDocument/codeAction",
+                json!({ "textDocument": doc, "range": { "start": zero, "end": zero }, "context": { "diagnostics": [] } }),
+            ),
+        ] {
+            let r = server.request(method, params);
+            assert!(r.is_ok(), "{method} on {name}: {r:?}");
+        }
+    }
     alive(&mut server, &ws);
     server.shutdown();
 }

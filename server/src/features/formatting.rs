@@ -1,7 +1,7 @@
 //! Formatting with taplo's formatter, keeping the file's line endings.
 
 use crate::model::source::SourceFile;
-use crate::model::toml::Span;
+use crate::model::toml::{Span, TomlErrorKind};
 
 /// The outcome of a format request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,11 +22,24 @@ pub fn format_file(file: &SourceFile) -> Formatted {
             file.name
         ));
     }
+    if file
+        .doc
+        .errors
+        .iter()
+        .any(|e| e.kind == TomlErrorKind::TooDeep)
+    {
+        // taplo's formatter parses the text again, without the model's nesting guard; its
+        // recursive parser would overflow the stack, an abort that no panic handler catches.
+        return Formatted::Refused(format!(
+            "{} is nested too deeply to be analysed, so it is not formatted",
+            file.name
+        ));
+    }
     let syntax = file
         .doc
         .errors
         .iter()
-        .filter(|e| e.kind == crate::model::toml::TomlErrorKind::Syntax)
+        .filter(|e| e.kind == TomlErrorKind::Syntax)
         .count();
     if syntax > 0 {
         return Formatted::Refused(format!(
@@ -124,6 +137,19 @@ mod tests {
         );
         assert_eq!(formatted("a=1\n"), "a = 1\n");
         assert_eq!(apply("a = 1\n"), Formatted::Unchanged);
+    }
+
+    /// Found by fuzzing: the nesting guard kept taplo's recursive parser away from such a file,
+    /// but the formatter parsed the text again, unguarded, and overflowed the stack.
+    #[test]
+    fn refuses_files_nested_too_deeply_to_parse() {
+        let text = format!("k = {}1{}\n", "[".repeat(50_000), "]".repeat(50_000));
+        assert_eq!(
+            apply(&text),
+            Formatted::Refused(
+                "config.toml is nested too deeply to be analysed, so it is not formatted".into()
+            )
+        );
     }
 
     #[test]

@@ -190,17 +190,18 @@ impl TomlDoc {
             };
         }
         let parse = taplo::parser::parse(text);
+        let syntax = SyntaxNode::new_root(parse.green_node.clone());
         let mut errors: Vec<TomlError> = parse
             .errors
             .iter()
             .map(|e| TomlError {
                 kind: TomlErrorKind::Syntax,
-                span: Span::of(e.range),
+                span: bad_char_span(&syntax, e).unwrap_or(Span::of(e.range)),
                 message: e.message.clone(),
                 first: None,
             })
             .collect();
-        let syntax = SyntaxNode::new_root(parse.green_node.clone());
+        unclosed_array_header_at_eof(&syntax, &mut errors);
         let mut builder = Builder {
             root: Table::default(),
             errors: Vec::new(),
@@ -222,6 +223,60 @@ impl TomlDoc {
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }
+}
+
+/// taplo stops without an error when the text ends right after the first `]` of a `[[table]]`
+/// header (`[[jobs]` at end of file), so the file would pass as valid although dlt cannot read
+/// it; formatting then appends a newline and the error appears (found by fuzzing). Reports it.
+fn unclosed_array_header_at_eof(root: &SyntaxNode, errors: &mut Vec<TomlError>) {
+    let end = root.text_range().end();
+    let Some(header) = root
+        .children()
+        .filter(|c| c.kind() == SyntaxKind::TABLE_ARRAY_HEADER)
+        .last()
+        .filter(|h| h.text_range().end() == end)
+    else {
+        return;
+    };
+    let closing = header
+        .children_with_tokens()
+        .filter(|t| t.kind() == SyntaxKind::BRACKET_END)
+        .count();
+    let reported = errors
+        .iter()
+        .any(|e| e.span.end as usize >= usize::from(header.text_range().start()));
+    if closing < 2 && !reported {
+        errors.push(TomlError {
+            kind: TomlErrorKind::Syntax,
+            span: Span::of(taplo::rowan::TextRange::empty(end)),
+            message: r#"expected "]]""#.into(),
+            first: None,
+        });
+    }
+}
+
+/// taplo reports a forbidden character in a string or comment at the token's start plus the
+/// character's *char* index (its `allowed_chars` checks count chars, not bytes), which is too
+/// early — or inside another multi-byte character — when non-ASCII text precedes it in the token.
+/// Returns the byte span of the character itself for such an error (found by fuzzing).
+fn bad_char_span(root: &SyntaxNode, e: &taplo::parser::Error) -> Option<Span> {
+    const CHAR_INDEXED: &[&str] = &[
+        "invalid character in comment",
+        "invalid character in string",
+        "invalid control character in string literal",
+    ];
+    if !e.range.is_empty() || !CHAR_INDEXED.contains(&e.message.as_str()) {
+        return None;
+    }
+    // The char index is at most the byte index, so the reported offset is still in the token.
+    let token = match root.token_at_offset(e.range.start()) {
+        taplo::rowan::TokenAtOffset::Single(t) | taplo::rowan::TokenAtOffset::Between(_, t) => t,
+        taplo::rowan::TokenAtOffset::None => return None,
+    };
+    let chars = usize::from(e.range.start() - token.text_range().start());
+    let (at, c) = token.text().char_indices().nth(chars)?;
+    let start = usize::from(token.text_range().start()) + at;
+    Some(Span::new(start, start + c.len_utf8()))
 }
 
 /// The text of a key segment with quotes removed and escapes resolved.
@@ -765,6 +820,43 @@ mod tests {
         assert!(errors("[a.b]\nx = 1\n[a]\ny = 2\n").is_empty());
         assert_eq!(errors("a = 1\n[a]\n").len(), 1);
         assert_eq!(errors("t = { a = 1 }\n[t]\n").len(), 1);
+    }
+
+    #[test]
+    fn points_at_a_forbidden_character_after_non_ascii_text() {
+        // taplo's own offset (token start + char index) would be 6, inside `é`.
+        for text in [
+            "a = \"é\u{1}\"\n",
+            "a = 'é\u{1}'\n",
+            "# é\u{1}\n",
+            "a = \"\"\"😀😀\n\u{1}\"\"\"\n",
+        ] {
+            let doc = TomlDoc::parse(text);
+            let bad = text.find('\u{1}').unwrap();
+            assert_eq!(
+                doc.errors.iter().map(|e| e.span).collect::<Vec<_>>(),
+                [Span::new(bad, bad + 1)],
+                "{text:?}: {:?}",
+                doc.errors
+            );
+        }
+    }
+
+    #[test]
+    fn reports_an_array_of_tables_header_left_open_at_end_of_file() {
+        for text in ["[[jobs]", "a = 1\n[[x.y]", "[[jobs]\n", "[[jobs"] {
+            let doc = TomlDoc::parse(text);
+            assert_eq!(
+                doc.errors
+                    .iter()
+                    .filter(|e| e.kind == TomlErrorKind::Syntax)
+                    .count(),
+                1,
+                "{text:?}: {:?}",
+                doc.errors
+            );
+        }
+        assert!(TomlDoc::parse("[[jobs]]").errors.is_empty());
     }
 
     #[test]

@@ -104,6 +104,21 @@ impl DltFolder {
         }
     }
 
+    /// A folder built from already analysed files, without reading the disk or git (fuzzing,
+    /// tests): `is_workspace` and `pinned_profile` stand for the marker and the pin file.
+    pub fn in_memory(
+        dlt_dir: &Path,
+        is_workspace: bool,
+        pinned_profile: Option<String>,
+        files: impl IntoIterator<Item = Arc<SourceFile>>,
+    ) -> DltFolder {
+        let mut folder = DltFolder::empty(dlt_dir);
+        folder.is_workspace = is_workspace;
+        folder.pinned_profile = pinned_profile;
+        folder.files = files.into_iter().map(|f| (f.name.clone(), f)).collect();
+        folder
+    }
+
     /// Re-reads git's view of the folder (ignore rules, index, HEAD). Call it when
     /// [`FolderGit::is_stale`] says so or a watched git file changed; a failure is logged and
     /// leaves the folder without git state rather than with a wrong one.
@@ -187,6 +202,17 @@ impl Snapshot {
                 .insert(dir.clone(), Arc::new(DltFolder::load(&dir)));
         }
         snap
+    }
+
+    /// A snapshot of in-memory folders (see [`DltFolder::in_memory`]), with an empty context.
+    pub fn from_folders(folders: impl IntoIterator<Item = DltFolder>) -> Snapshot {
+        Snapshot {
+            folders: folders
+                .into_iter()
+                .map(|f| (f.dlt_dir.clone(), Arc::new(f)))
+                .collect(),
+            ..Snapshot::default()
+        }
     }
 
     /// The folder a file belongs to.
