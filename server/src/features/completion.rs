@@ -102,10 +102,23 @@ pub fn completions(
 
 /// The identifier characters right before the cursor.
 fn word_before(before: &str) -> &str {
+    // The separator may be any character (an emoji): step over it by its UTF-8 length.
     let start = before
-        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '-'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     &before[start..]
+}
+
+#[cfg(test)]
+mod word_tests {
+    #[test]
+    fn the_word_before_the_cursor_may_follow_a_multibyte_separator() {
+        assert_eq!(super::word_before("x = \"postgreé😀dential"), "dential");
+        assert_eq!(super::word_before("passw"), "passw");
+        assert_eq!(super::word_before("a.😀"), "");
+    }
 }
 
 /// Sections after `[`, destination types after `[destination.`, table-typed keys deeper down.

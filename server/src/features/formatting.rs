@@ -49,15 +49,6 @@ pub fn format_file(file: &SourceFile) -> Formatted {
             if syntax == 1 { "it" } else { "them" }
         ));
     }
-    if file
-        .doc
-        .errors
-        .iter()
-        .any(|e| e.kind == crate::model::toml::TomlErrorKind::TooDeep)
-    {
-        // taplo's formatter parses recursively again: such a file would overflow its stack.
-        return Formatted::Refused(format!("{} is nested too deeply to format", file.name));
-    }
     let old = &*file.text;
     let options = taplo::formatter::Options {
         crlf: old.contains("\r\n"),
@@ -149,15 +140,6 @@ mod tests {
             Formatted::Refused(
                 "config.toml is nested too deeply to be analysed, so it is not formatted".into()
             )
-        );
-    }
-
-    #[test]
-    fn refuses_pathologically_nested_files_instead_of_overflowing() {
-        let text = format!("a = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(
-            apply(&text),
-            Formatted::Refused("config.toml is nested too deeply to format".into())
         );
     }
 
