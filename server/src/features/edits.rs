@@ -112,6 +112,10 @@ pub fn diff_edit(old: &str, new: &str) -> Option<TextEdit> {
     while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
         suffix -= 1;
     }
+    // Never split a CRLF pair.
+    if prefix > 0 && old.as_bytes()[prefix - 1] == b'\r' {
+        prefix -= 1;
+    }
     Some(TextEdit {
         span: Span::new(prefix, old.len() - suffix),
         new_text: new[prefix..new.len() - suffix].to_string(),

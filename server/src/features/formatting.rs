@@ -58,37 +58,14 @@ pub fn format_file(file: &SourceFile) -> Formatted {
     minimal_edit(old, &new)
 }
 
-/// The smallest single replacement turning `old` into `new`, on character boundaries.
+/// The smallest single replacement turning `old` into `new`.
 fn minimal_edit(old: &str, new: &str) -> Formatted {
-    if old == new {
-        return Formatted::Unchanged;
-    }
-    let mut prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
-        prefix -= 1;
-    }
-    let max_suffix = (old.len() - prefix).min(new.len() - prefix);
-    let mut suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take(max_suffix)
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
-        suffix -= 1;
-    }
-    // Never split a CRLF pair.
-    if prefix > 0 && old.as_bytes()[prefix - 1] == b'\r' {
-        prefix -= 1;
-    }
-    Formatted::Edit {
-        span: Span::new(prefix, old.len() - suffix),
-        text: new[prefix..new.len() - suffix].to_string(),
+    match super::edits::diff_edit(old, new) {
+        None => Formatted::Unchanged,
+        Some(e) => Formatted::Edit {
+            span: e.span,
+            text: e.new_text,
+        },
     }
 }
 

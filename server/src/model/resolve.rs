@@ -16,37 +16,20 @@ use super::workspace::{DltFolder, Snapshot};
 /// Top-level sections where dlt also tries `<top>.<name>` (`COMPACT_LAYOUT_SECTIONS`).
 const COMPACT_LAYOUT_SECTIONS: &[&str] = &["sources"];
 
-/// Field names dlt 1.31 types as secret (`TSecretValue`, `TSecretStrValue`) in the destination
-/// credentials, `[runtime]` and pipeline specs; a name-based stand-in until the catalog refines it.
-const SECRET_FIELDS: &[&str] = &[
-    "password",
-    "private_key",
-    "private_key_passphrase",
-    "client_secret",
-    "refresh_token",
-    "token",
-    "access_token",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "azure_storage_account_key",
-    "azure_storage_sas_token",
-    "azure_client_secret",
-    "sftp_password",
-    "sftp_key_passphrase",
-    "api_key",
-    "auth_token",
-    "dlthub_dsn",
-    "slack_incoming_hook",
-    "pipeline_salt",
-    "credential",
-    "statements",
-];
+/// Secret-typed fields beyond the credentials and `[runtime]` ones that `model::secrets` lists:
+/// the pipeline salt, iceberg's `credential`, duckdb's `statements`.
+const OTHER_SECRET_FIELDS: &[&str] = &["pipeline_salt", "credential", "statements"];
 
-/// Whether a field name is secret-typed in dlt (by name; see [`SECRET_FIELDS`]).
+/// Whether a field name is secret-typed in dlt, by name (one list, in `model::secrets`).
 pub fn is_secret_field(name: &str) -> bool {
+    use super::secrets::{GENERIC_SECRET_FIELDS, RUNTIME_SECRET_FIELDS};
     // Suffixes catch spec fields named after these (`sftp_password`, `azure_client_secret`)
     // without masking flags like `enable_airflow_secrets`.
-    SECRET_FIELDS.contains(&name) || name.ends_with("password") || name.ends_with("secret")
+    GENERIC_SECRET_FIELDS.contains(&name)
+        || RUNTIME_SECRET_FIELDS.contains(&name)
+        || OTHER_SECRET_FIELDS.contains(&name)
+        || name.ends_with("password")
+        || name.ends_with("secret")
 }
 
 /// The three providers dlt asks, in order.

@@ -436,7 +436,7 @@ const DESTINATION_SECRET_FIELDS: &[(&str, &[&str])] = &[
 
 /// Fields secret in some destination and meaningless elsewhere, so safe to call secret-typed
 /// when the destination type is unknown (`credentials.password` at the top level).
-const GENERIC_SECRET_FIELDS: &[&str] = &[
+pub(crate) const GENERIC_SECRET_FIELDS: &[&str] = &[
     "password",
     "private_key",
     "private_key_passphrase",
@@ -454,7 +454,7 @@ const GENERIC_SECRET_FIELDS: &[&str] = &[
 ];
 
 /// Secret `[runtime]` fields (`RuntimeConfiguration`).
-const RUNTIME_SECRET_FIELDS: &[&str] =
+pub(crate) const RUNTIME_SECRET_FIELDS: &[&str] =
     &["api_key", "auth_token", "dlthub_dsn", "slack_incoming_hook"];
 
 /// Whether dlt's spec types the credentials field `field` of a destination of type `dest_type`
