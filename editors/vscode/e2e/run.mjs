@@ -226,10 +226,20 @@ await session("trusted", { userDataDir: userData, folder: ws, trust: false }, as
   const squiggle = page.locator(".editor-instance .monaco-editor .squiggly-error").first();
   await squiggle.waitFor();
   check("diagnostic squiggle shown in .dlt/config.toml", true);
-  const box = await squiggle.boundingBox();
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  // Code lenses and inlay hints arrive after the squiggle and shift the lines: re-measure and
+  // hover again until the hover really belongs to the squiggle.
   const hover = page.locator(".monaco-hover:visible", { hasText: "duplicate key" }).first();
-  await hover.waitFor();
+  for (let attempt = 1; ; attempt++) {
+    await page.mouse.move(5, 5);
+    const box = await squiggle.boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    try {
+      await hover.waitFor({ timeout: 10000 });
+      break;
+    } catch (e) {
+      if (attempt >= 6) throw e;
+    }
+  }
   const hoverText = (await hover.innerText()).replace(/\s+/g, " ").trim();
   check("squiggle hover says duplicate key", /duplicate key `?log_level`?/.test(hoverText), hoverText.slice(0, 160));
   await page.screenshot({ path: path.join(artifacts, "diagnostic-hover.png") });
