@@ -397,6 +397,10 @@ pub fn parse_url(value: &str) -> Result<String, String> {
     let user_end = rest.find([':', '/']).unwrap_or(rest.len());
     let mut host_start = 0;
     for end in (0..=user_end).rev() {
+        // Byte positions inside a multibyte character are not places to split (found by fuzzing).
+        if !rest.is_char_boundary(end) {
+            continue;
+        }
         let after = &rest[end..];
         if after.starts_with('@') {
             host_start = end + 1;

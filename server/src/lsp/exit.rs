@@ -74,11 +74,7 @@ where
             .map(move |outcome| match outcome {
                 Ok(result) => result,
                 Err(panic) => {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
+                    let what = panic_message(panic.as_ref());
                     tracing::error!("handler for {method} panicked: {what}");
                     Ok(id.map(|id| {
                         let error = Error {
@@ -95,4 +91,13 @@ where
             })
             .boxed()
     }
+}
+
+/// The text a panic was raised with (`panic!("…")` payloads are `&str` or `String`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }

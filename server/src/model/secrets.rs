@@ -355,6 +355,21 @@ fn is_credentials_path(path: &[String]) -> bool {
         || path.get(1).is_some_and(|s| s == "destination" || s == "sources")
 }
 
+/// Secret fields of the filesystem credentials, over all bucket schemes.
+const FILESYSTEM_SECRET_FIELDS: &[&str] = &[
+    "aws_secret_access_key",
+    "aws_session_token",
+    "azure_client_secret",
+    "azure_storage_account_key",
+    "azure_storage_sas_token",
+    "client_secret",
+    "private_key",
+    "refresh_token",
+    "sftp_key_passphrase",
+    "sftp_password",
+    "token",
+];
+
 /// Secret-typed fields of dlt's destination credentials, per destination type (from dlt 1.31's
 /// specs, `secret: true` in `dlt-1.31-destinations.json`, nested specs flattened by field name).
 const DESTINATION_SECRET_FIELDS: &[(&str, &[&str])] = &[
@@ -379,38 +394,9 @@ const DESTINATION_SECRET_FIELDS: &[(&str, &[&str])] = &[
         &["private_key", "client_secret", "refresh_token", "token"],
     ),
     ("athena", &["aws_secret_access_key", "aws_session_token"]),
-    (
-        "filesystem",
-        &[
-            "aws_secret_access_key",
-            "aws_session_token",
-            "azure_client_secret",
-            "azure_storage_account_key",
-            "azure_storage_sas_token",
-            "client_secret",
-            "private_key",
-            "refresh_token",
-            "sftp_key_passphrase",
-            "sftp_password",
-            "token",
-        ],
-    ),
-    (
-        "delta",
-        &[
-            "aws_secret_access_key",
-            "aws_session_token",
-            "azure_client_secret",
-            "azure_storage_account_key",
-            "azure_storage_sas_token",
-            "client_secret",
-            "private_key",
-            "refresh_token",
-            "sftp_key_passphrase",
-            "sftp_password",
-            "token",
-        ],
-    ),
+    ("filesystem", FILESYSTEM_SECRET_FIELDS),
+    // delta is the filesystem destination's spec.
+    ("delta", FILESYSTEM_SECRET_FIELDS),
     ("lancedb", &["api_key"]),
     ("lance", &["credentials"]),
     (

@@ -69,11 +69,7 @@ struct At {
 /// Runs a pure feature call, turning a panic into an error response.
 fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
-        let msg = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let msg = crate::lsp::exit::panic_message(panic.as_ref());
         tracing::error!("{what} panicked: {msg}");
         Error {
             code: tower_lsp::jsonrpc::ErrorCode::InternalError,
