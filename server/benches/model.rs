@@ -111,6 +111,18 @@ fn bench(c: &mut Criterion) {
     c.bench_function("folder_diagnostics 20k lines", |b| {
         b.iter(|| black_box(folder_diagnostics(&snapshot, &folder)))
     });
+
+    // The README demo read from disk with its git state (this repository's): what opening the
+    // first file of a folder costs before its diagnostics can be computed.
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/demo/.dlt");
+    c.bench_function("DltFolder::load demo with git", |b| {
+        b.iter(|| black_box(DltFolder::load(&demo)))
+    });
+    let demo_folder = DltFolder::load(&demo);
+    let demo_snapshot = Snapshot::from_folders([demo_folder.clone()]);
+    c.bench_function("folder_diagnostics demo", |b| {
+        b.iter(|| black_box(folder_diagnostics(&demo_snapshot, &demo_folder)))
+    });
 }
 
 criterion_group! {

@@ -719,6 +719,7 @@ pub struct SecretFixes {
 mod tests {
     use super::*;
     use crate::model::discovery::WalkLimits;
+    use crate::model::git::GitCache;
     use crate::test_support::{git, git_fixture, write_fixture};
 
     fn load(dir: &std::path::Path) -> Snapshot {
@@ -819,7 +820,8 @@ password = \"real-password\"\n",
             .any(|p| p.ends_with("index") && p.to_string_lossy().contains("worktrees")));
         std::fs::write(wt.join(".gitignore"), "").unwrap();
         let mut snap = snap;
-        assert_eq!(snap.refresh_git(false).len(), 1);
+        let mut cache = GitCache::default();
+        assert_eq!(snap.refresh_git(false, &mut cache).len(), 1);
         assert!(render(&snap).contains("[secrets-file-not-ignored]"));
     }
 
@@ -1089,6 +1091,7 @@ password = \"real-password\"\n",
 mod refresh_tests {
     use super::*;
     use crate::model::discovery::WalkLimits;
+    use crate::model::git::GitCache;
     use crate::test_support::{git, git_fixture};
 
     fn codes(snap: &Snapshot) -> Vec<&'static str> {
@@ -1108,20 +1111,26 @@ mod refresh_tests {
             codes(&snap),
             ["secrets-file-not-ignored", "secret-committed"]
         );
-        assert!(snap.refresh_git(false).is_empty(), "nothing changed yet");
+        // One cache across the refreshes, as the server keeps it: each refresh must still see
+        // the change on disk.
+        let mut cache = GitCache::default();
+        assert!(
+            snap.refresh_git(false, &mut cache).is_empty(),
+            "nothing changed yet"
+        );
 
         std::fs::write(dir.join(".git/info/exclude"), "secrets.toml\n").unwrap();
-        assert_eq!(snap.refresh_git(false).len(), 1);
+        assert_eq!(snap.refresh_git(false, &mut cache).len(), 1);
         assert!(codes(&snap).is_empty());
 
         git(&dir, &["add", "-f", ".dlt/secrets.toml"]);
-        assert_eq!(snap.refresh_git(false).len(), 1);
+        assert_eq!(snap.refresh_git(false, &mut cache).len(), 1);
         assert_eq!(codes(&snap), ["secrets-file-tracked", "secret-committed"]);
 
         git(&dir, &["rm", "-q", "--cached", ".dlt/secrets.toml"]);
         std::fs::write(dir.join(".git/info/exclude"), "").unwrap();
         std::fs::write(dir.join(".gitignore"), "*.toml\n!secrets.toml\n").unwrap();
-        assert_eq!(snap.refresh_git(false).len(), 1);
+        assert_eq!(snap.refresh_git(false, &mut cache).len(), 1);
         let folder = snap.folders.values().next().unwrap();
         let file = folder.file("secrets.toml").unwrap();
         let not_ignored = &secret_diagnostics(&snap, folder, file)[0];

@@ -29,24 +29,32 @@ pub async fn index_workspace(state: Arc<State>, client: Client) {
     .unwrap_or_default();
     let total_files: usize = dirs.iter().map(|d| discovery::toml_files(d).len()).sum();
     let mut done_files = 0usize;
-    // Chunks keep both cores busy and let progress advance on large monorepos.
+    // One loader thread reads the folders in chunks, so that what it read of each repository
+    // serves every folder of the pass (gix's repository handle stays on one thread), while this
+    // task merges and publishes the previous chunk: both cores busy, progress advancing.
     let chunk = (dirs.len() / 16).clamp(1, 64);
-    for batch in dirs.chunks(chunk) {
-        let batch = batch.to_vec();
-        let folders: Vec<DltFolder> = tokio::task::spawn_blocking(move || {
-            batch
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<DltFolder>>(2);
+    let count = dirs.len();
+    let loader = state.clone();
+    tokio::task::spawn_blocking(move || {
+        for batch in dirs.chunks(chunk) {
+            let folders = batch
                 .iter()
-                .filter_map(|d| std::panic::catch_unwind(|| DltFolder::load(d)).ok())
-                .collect()
-        })
-        .await
-        .unwrap_or_default();
-        for folder in folders {
-            done_files += folder.files.len();
-            let dir = folder.dlt_dir.clone();
-            state.merge_folder(folder);
-            publish::publish_folder(&state, &client, &dir, false).await;
+                .filter_map(|d| {
+                    // Locked per folder: a file opened meanwhile waits for one folder at most.
+                    let load = || loader.with_git(|git| DltFolder::load_with(d, git));
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).ok()
+                })
+                .collect();
+            if tx.blocking_send(folders).is_err() {
+                break;
+            }
         }
+    });
+    while let Some(folders) = rx.recv().await {
+        done_files += folders.iter().map(|f| f.files.len()).sum::<usize>();
+        let dirs = state.merge_folders(folders);
+        publish::publish_folders(&state, &client, dirs, false).await;
         progress
             .report(
                 &client,
@@ -59,7 +67,7 @@ pub async fn index_workspace(state: Arc<State>, client: Client) {
     progress
         .end(
             &client,
-            format!("Indexed {total_files} files in {} .dlt folders", dirs.len()),
+            format!("Indexed {total_files} files in {count} .dlt folders"),
         )
         .await;
 }

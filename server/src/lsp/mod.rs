@@ -19,6 +19,11 @@ pub use server::Backend;
 /// Runs the language server on stdin/stdout until the client exits.
 pub fn run_stdio() -> ExitCode {
     init_logging();
+    // The destination catalog (a 330 KB JSON document) is parsed while the client starts up,
+    // not in the first diagnosis (it cost the first diagnostics of a file ~1.5 ms, issue 7).
+    std::thread::spawn(|| {
+        crate::model::catalog::Catalog::get();
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -41,21 +46,10 @@ pub fn run_stdio() -> ExitCode {
         let (service, socket) = builder.finish();
         let service = watch.wrap(service);
         // Frames pass through a filter that answers malformed ones instead of letting them end
-        // tower-lsp's reader (see transport.rs).
-        let (to_server, server_in) = tokio::io::duplex(1 << 20);
-        let (server_out, from_server) = tokio::io::duplex(1 << 20);
-        let (errors_tx, errors_rx) = tokio::sync::mpsc::unbounded_channel();
-        let input = tokio::spawn(transport::filter_input(
-            tokio::io::stdin(),
-            to_server,
-            errors_tx,
-        ));
-        let output = tokio::spawn(transport::merge_output(
-            from_server,
-            tokio::io::stdout(),
-            errors_rx,
-        ));
-        let serve = tower_lsp::Server::new(server_in, server_out, socket).serve(service);
+        // tower-lsp's reader; both ends run on threads of their own (see transport.rs).
+        let output = transport::Output::spawn(std::io::stdout());
+        let (input, input_ended) = transport::spawn_input(std::io::stdin(), output.clone());
+        let serve = tower_lsp::Server::new(input, output.writer(), socket).serve(service);
         // tower-lsp only notices `exit` when the next message arrives; stop at once instead.
         let clean = tokio::select! {
             _ = serve => watch.shutdown_seen(),
@@ -63,12 +57,12 @@ pub fn run_stdio() -> ExitCode {
             // The client is gone (end of input). A handler may still wait for one of its
             // answers, which will never come: allow a moment to finish, then stop.
             _ = async {
-                let _ = input.await;
+                let _ = input_ended.await;
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             } => watch.shutdown_seen(),
         };
-        // The serve future (and its output end) is gone: let the last frames reach stdout.
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), output).await;
+        // Let the last frames reach stdout.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), output.sync()).await;
         clean
     });
     // Background tasks (indexing, debounced diagnostics) must not keep the process alive.

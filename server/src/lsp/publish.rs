@@ -1,7 +1,7 @@
 //! Computing and publishing diagnostics: debounced per folder, versioned, never stale.
 
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,6 +10,9 @@ use tower_lsp::Client;
 use super::convert;
 use super::state::State;
 use crate::features::diagnostics::folder_diagnostics;
+use crate::model::source::SourceFile;
+use crate::model::text::Encoding;
+use crate::model::workspace::{DltFolder, Snapshot};
 
 /// Schedules a diagnosis of `dir`; a later call supersedes it.
 ///
@@ -39,39 +42,41 @@ pub fn schedule(state: &Arc<State>, client: &Client, dir: PathBuf, force: bool, 
 }
 
 /// Diagnoses one folder now and publishes what changed (everything when `force`).
-pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &PathBuf, force: bool) {
-    let snapshot = state.snapshot();
-    let Some(folder) = snapshot.folders.get(dir).cloned() else {
-        return;
-    };
+pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &Path, force: bool) {
+    publish_folders(state, client, vec![dir.to_path_buf()], force).await;
+}
+
+/// Diagnoses folders now, all in one blocking task (indexing publishes a whole batch so: a task
+/// per folder cost a thread hand-off each), and publishes what changed, the files open in the
+/// editor first.
+pub async fn publish_folders(state: &Arc<State>, client: &Client, dirs: Vec<PathBuf>, force: bool) {
     let enc = state.encoding();
     let st = state.clone();
     let computed = tokio::task::spawn_blocking(move || {
         let snap = st.snapshot();
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            folder_diagnostics(&snap, &folder)
-                .into_iter()
-                .map(|(file, diags)| {
-                    let lookup = |p: &std::path::Path| snap.file(p).map(|(_, f)| f.clone());
-                    let converted: Vec<_> = diags
-                        .iter()
-                        .map(|d| convert::diagnostic(&file, d, enc, lookup))
-                        .collect();
-                    (file, converted)
-                })
-                .collect::<Vec<_>>()
-        }))
+        let mut results = Vec::new();
+        for dir in &dirs {
+            let Some(folder) = snap.folders.get(dir) else {
+                continue;
+            };
+            let diagnosed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                diagnose(&snap, folder, enc)
+            }));
+            match diagnosed {
+                Ok(r) => results.extend(r),
+                Err(_) => tracing::error!(
+                    "diagnosing {} failed; keeping the previous diagnostics",
+                    dir.display()
+                ),
+            }
+        }
+        // Open documents (they have a version) first: the user is looking at them.
+        results.sort_by_key(|(file, _)| file.version.is_none());
+        results
     })
     .await;
-    let results = match computed {
-        Ok(Ok(r)) => r,
-        _ => {
-            tracing::error!(
-                "diagnosing {} failed; keeping the previous diagnostics",
-                dir.display()
-            );
-            return;
-        }
+    let Ok(results) = computed else {
+        return;
     };
     for (file, diags) in results {
         let Some(uri) = convert::url(&file.path) else {
@@ -102,6 +107,25 @@ pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &PathBuf, 
         );
         client.publish_diagnostics(uri, diags, file.version).await;
     }
+}
+
+/// A folder's findings, converted for the client.
+fn diagnose(
+    snap: &Snapshot,
+    folder: &DltFolder,
+    enc: Encoding,
+) -> Vec<(Arc<SourceFile>, Vec<tower_lsp::lsp_types::Diagnostic>)> {
+    let lookup = |p: &Path| snap.file(p).map(|(_, f)| f.clone());
+    folder_diagnostics(snap, folder)
+        .into_iter()
+        .map(|(file, diags)| {
+            let converted = diags
+                .iter()
+                .map(|d| convert::diagnostic(&file, d, enc, lookup))
+                .collect();
+            (file, converted)
+        })
+        .collect()
 }
 
 /// Clears the diagnostics of a file that no longer exists.

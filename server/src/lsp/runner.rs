@@ -16,7 +16,6 @@ use super::publish;
 use super::state::State;
 use crate::features::hub_actions::sync_blocker;
 use crate::model::dlthub::{self, HubCommand};
-use crate::model::workspace::DltFolder;
 
 /// Runs in progress, by `.dlt` folder.
 #[derive(Default)]
@@ -241,9 +240,9 @@ async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
 
 /// Re-reads a folder from disk (the CLI wrote to it) and publishes its diagnostics.
 async fn reindex(state: &Arc<State>, client: &Client, dlt_dir: &Path) {
-    let dir = dlt_dir.to_path_buf();
-    if let Ok(folder) = tokio::task::spawn_blocking(move || DltFolder::load(&dir)).await {
+    let (dir, st) = (dlt_dir.to_path_buf(), state.clone());
+    if let Ok(folder) = tokio::task::spawn_blocking(move || st.load_folder(&dir)).await {
         state.merge_folder(folder);
-        publish::publish_folder(state, client, &dlt_dir.to_path_buf(), false).await;
+        publish::publish_folder(state, client, dlt_dir, false).await;
     }
 }

@@ -7,6 +7,7 @@ use dashmap::DashMap;
 
 use super::documents::Document;
 use super::settings::Settings;
+use crate::model::git::GitCache;
 use crate::model::source::SourceFile;
 use crate::model::text::Encoding;
 use crate::model::workspace::{DltFolder, Snapshot};
@@ -33,6 +34,9 @@ pub struct State {
     pub caps: RwLock<ClientCaps>,
     /// Serialises snapshot updates so concurrent writers never lose each other's changes.
     write_lock: Mutex<()>,
+    /// What was read of each git repository, shared by indexing, opened folders and refreshes.
+    /// Taken after `write_lock` when both are needed, never the other way round.
+    git: Mutex<GitCache>,
 }
 
 /// What the client said it supports.
@@ -95,34 +99,86 @@ impl State {
             (doc.text(), doc.version)
         };
         let file = SourceFile::from_text(path, text.into(), Some(version));
-        self.update(|s| s.put_file(file))
+        self.put_file(file)
+    }
+
+    /// Puts a file in the snapshot; a folder not known yet is read from disk first (with the
+    /// shared git cache), so that the file's first diagnostics already see its siblings.
+    pub fn put_file(&self, file: SourceFile) -> Option<PathBuf> {
+        self.update(|s| s.put_file(file, |dir| self.load_folder(dir)))
+    }
+
+    /// Reads a folder from disk (files, marker, pin, git state), reusing the shared git cache.
+    pub fn load_folder(&self, dir: &Path) -> DltFolder {
+        self.with_git(|git| {
+            git.begin_pass();
+            DltFolder::load_with(dir, git)
+        })
+    }
+
+    /// Re-reads git state where it changed on disk (everywhere when `all`); returns the folders
+    /// to re-publish.
+    pub fn refresh_git(&self, all: bool) -> Vec<PathBuf> {
+        self.update(|s| self.with_git(|git| s.refresh_git(all, git)))
+    }
+
+    /// Runs `f` with the shared git cache.
+    pub fn with_git<R>(&self, f: impl FnOnce(&mut GitCache) -> R) -> R {
+        let mut git = self.git.lock().unwrap_or_else(|e| e.into_inner());
+        // A panic while the cache was in use may have left it half-updated: start over.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut git))) {
+            Ok(r) => r,
+            Err(panic) => {
+                *git = GitCache::default();
+                std::panic::resume_unwind(panic)
+            }
+        }
     }
 
     /// Puts a folder read from disk into the snapshot, keeping the editor's open documents.
-    pub fn merge_folder(&self, mut folder: DltFolder) {
+    pub fn merge_folder(&self, folder: DltFolder) {
+        self.merge_folders(vec![folder]);
+    }
+
+    /// Puts folders read from disk into the snapshot in one update (the snapshot's folder map
+    /// is copied once, not once per folder); returns their `.dlt` dirs.
+    pub fn merge_folders(&self, folders: Vec<DltFolder>) -> Vec<PathBuf> {
         // Open documents are read inside the update: an edit applied meanwhile (which also goes
         // through `update`) can then never be replaced by an older text.
         self.update(|s| {
-            for entry in self.documents.iter() {
-                if crate::model::discovery::dlt_dir_of(entry.key()).as_deref()
-                    == Some(folder.dlt_dir.as_path())
-                {
-                    // The snapshot usually holds this very version already (put_document parsed
-                    // it): reuse it rather than parse the text again, which on a large file
-                    // opened while indexing ran delayed its first diagnostics by a whole parse.
-                    let file = match s.file(entry.key()) {
-                        Some((_, f)) if f.version == Some(entry.version) => f.clone(),
-                        _ => Arc::new(SourceFile::from_text(
-                            entry.key(),
-                            entry.text().into(),
-                            Some(entry.version),
-                        )),
-                    };
-                    folder.files.insert(file.name.clone(), file);
-                }
+            folders
+                .into_iter()
+                .map(|mut folder| {
+                    self.keep_open_documents(s, &mut folder);
+                    let dir = folder.dlt_dir.clone();
+                    s.folders.insert(dir.clone(), Arc::new(folder));
+                    dir
+                })
+                .collect()
+        })
+    }
+
+    /// Replaces the disk text of `folder`'s files by the editor's open documents.
+    fn keep_open_documents(&self, s: &Snapshot, folder: &mut DltFolder) {
+        for entry in self.documents.iter() {
+            if crate::model::discovery::dlt_dir_of(entry.key()).as_deref()
+                != Some(folder.dlt_dir.as_path())
+            {
+                continue;
             }
-            s.folders.insert(folder.dlt_dir.clone(), Arc::new(folder));
-        });
+            // The snapshot usually holds this very version already (put_document parsed it):
+            // reuse it rather than parse the text again, which on a large file opened while
+            // indexing ran delayed its first diagnostics by a whole parse.
+            let file = match s.file(entry.key()) {
+                Some((_, f)) if f.version == Some(entry.version) => f.clone(),
+                _ => Arc::new(SourceFile::from_text(
+                    entry.key(),
+                    entry.text().into(),
+                    Some(entry.version),
+                )),
+            };
+            folder.files.insert(file.name.clone(), file);
+        }
     }
 
     /// Bumps and returns a folder's diagnosis generation.

@@ -1,12 +1,20 @@
-//! A guard in front of tower-lsp's stdio transport. tower-lsp stops reading for good after one
-//! malformed frame (a missing Content-Length, a body that is not JSON), which would end the
-//! server; here every frame is checked first: bad ones are answered with a JSON-RPC parse error
-//! and skipped, and only well-formed messages reach tower-lsp.
+//! The stdio transport under tower-lsp, on two threads of its own.
+//!
+//! - **Input:** tower-lsp stops reading for good after one malformed frame (a missing
+//!   Content-Length, a body that is not JSON), which would end the server. A reader thread checks
+//!   every frame first: bad ones are answered with a JSON-RPC parse error and skipped, and only
+//!   well-formed messages reach tower-lsp, through a channel it reads as its input stream.
+//! - **Output:** a writer thread puts everything queued since its last write on stdout in one
+//!   `write`. tokio's stdin and stdout went through the blocking pool for every read and write
+//!   (and std's line buffering split each frame in two), a round trip of thread hand-offs per
+//!   message that showed in every latency and in the CPU time of indexing (issue 7).
 
-use tokio::io::{
-    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
-};
-use tokio::sync::mpsc;
+use std::io::{BufRead, Read, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{mpsc, oneshot};
 
 /// Longest header line kept; longer garbage is skipped without buffering it.
 const MAX_HEADER_LINE: usize = 64 * 1024;
@@ -20,62 +28,181 @@ enum Frame {
     Bad(String),
 }
 
-/// Pumps `input` into `to_server` frame by frame, writing parse errors to `errors`.
-pub async fn filter_input<R, W>(input: R, mut to_server: W, errors: mpsc::UnboundedSender<Vec<u8>>)
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let mut reader = BufReader::new(input);
+/// What the writer thread is asked to do.
+enum Out {
+    Bytes(Vec<u8>),
+    /// Answer once everything queued before is written.
+    Sync(oneshot::Sender<()>),
+}
+
+/// The writer thread's queue; cloned by everything that writes to the client.
+#[derive(Clone)]
+pub struct Output(std::sync::mpsc::Sender<Out>);
+
+impl Output {
+    /// Starts the writer thread on `sink` (stdout).
+    pub fn spawn(sink: impl Write + Send + 'static) -> Output {
+        let (tx, rx) = std::sync::mpsc::channel::<Out>();
+        std::thread::Builder::new()
+            .name("dlt-lsp-stdout".into())
+            .spawn(move || write_loop(rx, sink))
+            .expect("cannot start the stdout thread");
+        Output(tx)
+    }
+
+    /// Queues bytes; `false` once the writer has stopped (stdout closed).
+    fn send(&self, bytes: Vec<u8>) -> bool {
+        self.0.send(Out::Bytes(bytes)).is_ok()
+    }
+
+    /// Waits until everything queued so far is written (or the writer has stopped).
+    pub async fn sync(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.0.send(Out::Sync(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// tower-lsp's output stream.
+    pub fn writer(&self) -> ChannelWriter {
+        ChannelWriter(self.clone())
+    }
+}
+
+fn write_loop(rx: std::sync::mpsc::Receiver<Out>, sink: impl Write) {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
+    let mut waiting = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        // Everything already queued goes out in the same write.
+        while let Some(item) = next {
+            match item {
+                Out::Bytes(bytes) => {
+                    if out.write_all(&bytes).is_err() {
+                        return;
+                    }
+                }
+                Out::Sync(done) => waiting.push(done),
+            }
+            next = rx.try_recv().ok();
+        }
+        if out.flush().is_err() {
+            return;
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// An [`AsyncWrite`] that queues on the writer thread and never waits. tower-lsp's framed writer
+/// hands over whole frames, so frames of other writers (parse errors) never land inside one.
+pub struct ChannelWriter(Output);
+
+impl AsyncWrite for ChannelWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.0.send(buf.to_vec()) {
+            Poll::Ready(Ok(buf.len()))
+        } else {
+            Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()))
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Starts the reader thread on `input` (stdin): well-formed frames go to the returned stream,
+/// parse errors to `output`. The receiver fires when the input ends.
+pub fn spawn_input(
+    input: impl Read + Send + 'static,
+    output: Output,
+) -> (ChannelReader, oneshot::Receiver<()>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (ended_tx, ended) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("dlt-lsp-stdin".into())
+        .spawn(move || {
+            filter_input(
+                std::io::BufReader::with_capacity(1 << 16, input),
+                &tx,
+                &output,
+            );
+            drop(tx); // end of tower-lsp's input
+            let _ = ended_tx.send(());
+        })
+        .expect("cannot start the stdin thread");
+    (
+        ChannelReader {
+            rx,
+            pending: Vec::new(),
+            pos: 0,
+        },
+        ended,
+    )
+}
+
+/// Reads `input` frame by frame until it ends or tower-lsp stops listening.
+fn filter_input(
+    mut input: impl BufRead,
+    to_server: &mpsc::UnboundedSender<Vec<u8>>,
+    output: &Output,
+) {
     loop {
-        match read_frame(&mut reader).await {
+        match read_frame(&mut input) {
             None => break,
             Some(Frame::Bad(why)) => {
                 tracing::error!("malformed message from the client skipped: {why}");
-                let _ = errors.send(frame(br#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}"#));
+                output.send(frame(br#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}"#));
             }
             Some(Frame::Message(body)) => {
-                let body = normalize(body);
-                if to_server.write_all(&frame(&body)).await.is_err()
-                    || to_server.flush().await.is_err()
-                {
+                if to_server.send(frame(&normalize(body))).is_err() {
                     break;
                 }
             }
         }
     }
-    let _ = to_server.shutdown().await;
 }
 
-/// Copies tower-lsp's output frames to `output`, slipping `extra` frames in between them.
-pub async fn merge_output<R, W>(
-    from_server: R,
-    mut output: W,
-    mut extra: mpsc::UnboundedReceiver<Vec<u8>>,
-) where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let mut reader = BufReader::new(from_server);
-    loop {
-        tokio::select! {
-            f = read_frame(&mut reader) => match f {
-                Some(Frame::Message(body)) => {
-                    if output.write_all(&frame(&body)).await.is_err() || output.flush().await.is_err() {
-                        break;
-                    }
+/// tower-lsp's input stream: the frames the reader thread let through.
+pub struct ChannelReader {
+    rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    pending: Vec<u8>,
+    pos: usize,
+}
+
+impl AsyncRead for ChannelReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        loop {
+            if self.pos < self.pending.len() {
+                let n = buf.remaining().min(self.pending.len() - self.pos);
+                buf.put_slice(&self.pending[self.pos..self.pos + n]);
+                self.pos += n;
+                return Poll::Ready(Ok(()));
+            }
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(bytes)) => {
+                    self.pending = bytes;
+                    self.pos = 0;
                 }
-                Some(Frame::Bad(why)) => tracing::error!("server produced a malformed frame: {why}"),
-                None => break,
-            },
-            Some(bytes) = extra.recv() => {
-                if output.write_all(&bytes).await.is_err() || output.flush().await.is_err() {
-                    break;
-                }
+                Poll::Ready(None) => return Poll::Ready(Ok(())), // end of input
+                Poll::Pending => return Poll::Pending,
             }
         }
     }
-    let _ = output.flush().await;
 }
 
 fn frame(body: &[u8]) -> Vec<u8> {
@@ -111,11 +238,11 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Reads one frame; `None` at end of input.
-async fn read_frame<R: AsyncBufRead + Unpin>(reader: &mut R) -> Option<Frame> {
+fn read_frame(reader: &mut impl BufRead) -> Option<Frame> {
     let mut length: Option<Result<usize, String>> = None;
     let mut saw_header = false;
     loop {
-        let line = read_line(reader).await?;
+        let line = read_line(reader)?;
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches(['\r', '\n']);
         if text.is_empty() {
@@ -147,7 +274,7 @@ async fn read_frame<R: AsyncBufRead + Unpin>(reader: &mut R) -> Option<Frame> {
         Some(Ok(n)) => n,
     };
     let mut body = vec![0u8; len];
-    if reader.read_exact(&mut body).await.is_err() {
+    if reader.read_exact(&mut body).is_err() {
         return None; // truncated at end of input
     }
     match serde_json::from_slice::<serde_json::Value>(&body) {
@@ -158,10 +285,10 @@ async fn read_frame<R: AsyncBufRead + Unpin>(reader: &mut R) -> Option<Frame> {
 }
 
 /// One line including its `\n`, at most [`MAX_HEADER_LINE`] bytes kept; `None` at end of input.
-async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> Option<Vec<u8>> {
+fn read_line(reader: &mut impl BufRead) -> Option<Vec<u8>> {
     let mut line = Vec::new();
     loop {
-        let buf = reader.fill_buf().await.ok()?;
+        let buf = reader.fill_buf().ok()?;
         if buf.is_empty() {
             return if line.is_empty() { None } else { Some(line) };
         }
@@ -184,10 +311,9 @@ async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    async fn frames(input: &[u8]) -> Vec<String> {
-        let mut r = BufReader::new(input);
+    fn frames(mut input: &[u8]) -> Vec<String> {
         let mut out = Vec::new();
-        while let Some(f) = read_frame(&mut r).await {
+        while let Some(f) = read_frame(&mut input) {
             out.push(match f {
                 Frame::Message(b) => String::from_utf8(b).unwrap(),
                 Frame::Bad(why) => format!("bad: {why}"),
@@ -196,11 +322,11 @@ mod tests {
         out
     }
 
-    #[tokio::test]
-    async fn skips_bad_frames_and_resynchronises() {
+    #[test]
+    fn skips_bad_frames_and_resynchronises() {
         let input = b"Content-Length: 2\r\n\r\n{}Content-Type: x\r\n\r\nContent-Length: 9\r\n\r\n{not jsonContent-Length: 2\r\n\r\n{}Content-Length: 1\r\n\r\n{}Content-Length: 2\r\n\r\n{}Content-Length: 50\r\n\r\n{";
         assert_eq!(
-            frames(input).await,
+            frames(input),
             [
                 "{}",
                 "bad: a header block without Content-Length",
@@ -209,6 +335,49 @@ mod tests {
                 "bad: the body is not JSON: EOF while parsing an object at line 1 column 1",
                 "{}",
             ]
+        );
+    }
+
+    /// A sink the test can read back.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn good_frames_reach_the_server_and_bad_ones_are_answered_in_between() {
+        let sink = Shared::default();
+        let output = Output::spawn(sink.clone());
+        let input = b"Content-Length: 8\r\n\r\n{\"id\":1}Content-Length: 3\r\n\r\n{x}Content-Length: 8\r\n\r\n{\"id\":2}";
+        let (mut reader, ended) = spawn_input(std::io::Cursor::new(input.to_vec()), output.clone());
+        let mut got = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut got)
+            .await
+            .unwrap();
+        ended.await.unwrap();
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            "Content-Length: 8\r\n\r\n{\"id\":1}Content-Length: 8\r\n\r\n{\"id\":2}"
+        );
+        // tower-lsp's frames and the parse error share the writer, whole frames each.
+        let mut writer = output.writer();
+        tokio::io::AsyncWriteExt::write_all(&mut writer, b"Content-Length: 2\r\n\r\n{}")
+            .await
+            .unwrap();
+        output.sync().await;
+        let written = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            written,
+            "Content-Length: 75\r\n\r\n{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32700,\"message\":\"Parse error\"},\"id\":null}\
+             Content-Length: 2\r\n\r\n{}"
         );
     }
 

@@ -7,7 +7,7 @@
 //! The result is captured once per folder at load time, together with the ignore inputs, so that
 //! features stay pure and can even ask "would this `.gitignore` edit take effect?" without I/O.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -122,49 +122,299 @@ pub struct FolderGit {
     stamps: Vec<(PathBuf, Option<(SystemTime, u64)>)>,
 }
 
-impl FolderGit {
-    /// Reads git's view of `dlt_dir` and the given file names; `Ok(None)` outside any repository.
-    pub fn load(dlt_dir: &Path, names: &[&str]) -> Result<Option<FolderGit>, GitError> {
-        let Ok(repo) = gix::discover(dlt_dir) else {
+/// What [`FolderGit::load_with`] reads once per repository and reuses for every `.dlt` folder
+/// in it: opening the repository, its index, HEAD and the global excludes. In a monorepo of
+/// 1,000 projects these reads, repeated per folder, were most of the indexing time (issue 7).
+///
+/// The cache lives as long as the server, and works in passes ([`GitCache::begin_pass`]): a
+/// repository is checked once per pass (a `stat` of its index, HEAD, config, excludes…) and read
+/// again when any of them changed; `.gitignore` files are read once per pass. Start a pass for
+/// each indexing run, each folder opened or refreshed, so that a pass never spans a change on
+/// disk the server was told about.
+#[derive(Default)]
+pub struct GitCache {
+    /// Directory → the nearest directory at or above it holding a `.git` entry.
+    git_roots: HashMap<PathBuf, Option<PathBuf>>,
+    /// That `.git` holder → the pass in which it was last checked, and the repository
+    /// discovered below it.
+    repos: HashMap<PathBuf, (u64, Result<Option<RepoState>, GitError>)>,
+    /// Current pass.
+    pass: u64,
+    reads: FileReads,
+}
+
+/// One repository as found by `gix::discover`, with what every folder in it needs.
+struct RepoState {
+    repo: gix::Repository,
+    work_dir: PathBuf,
+    canonical_work_dir: PathBuf,
+    ignore_case: bool,
+    index: gix::worktree::Index,
+    head_tree: Option<gix::ObjectId>,
+    /// gix's exclude stack over the work tree, built once per pass: it keeps the `.gitignore`
+    /// files of the current path and reads only what differs between two paths.
+    stack: Option<gix::worktree::Stack>,
+    globals: gix::ignore::Search,
+    /// The repository's own inputs whose change makes git state stale (not the `.gitignore`s),
+    /// with their state when read.
+    watched: Vec<(PathBuf, Option<(SystemTime, u64)>)>,
+}
+
+/// Files read during one pass, by path.
+#[derive(Default)]
+struct FileReads {
+    stamps: HashMap<PathBuf, Option<(SystemTime, u64)>>,
+    gitignores: HashMap<PathBuf, Option<String>>,
+}
+
+impl FileReads {
+    fn stamp(&mut self, path: &Path) -> Option<(SystemTime, u64)> {
+        *self
+            .stamps
+            .entry(path.to_path_buf())
+            .or_insert_with(|| stamp(path))
+    }
+
+    /// A `.gitignore`'s text; git reads it only when it is a regular file, never a symlink.
+    fn gitignore_text(&mut self, path: &Path) -> Option<String> {
+        self.stamp(path); // before reading: a change while reading shows as a change later
+        self.gitignores
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                let regular =
+                    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file());
+                regular
+                    .then(|| std::fs::read(path).ok())
+                    .flatten()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+            })
+            .clone()
+    }
+}
+
+impl GitCache {
+    /// Starts a pass: what follows sees the disk as it is now (repositories are re-checked when
+    /// next used, `.gitignore` files re-read).
+    pub fn begin_pass(&mut self) {
+        self.pass += 1;
+        self.reads = FileReads::default();
+    }
+
+    /// Forgets everything, for when repositories may have appeared or gone (`git init`).
+    pub fn forget(&mut self) {
+        let pass = self.pass;
+        *self = GitCache::default();
+        self.pass = pass + 1;
+    }
+
+    /// Opens the repository of `dir` ahead of its first folder (a warm-up); errors are left for
+    /// the folders to report.
+    pub fn warm(&mut self, dir: &Path) {
+        let _ = self.repo_of(dir);
+    }
+
+    /// The repository `dir` belongs to, and the pass's file reads.
+    fn repo_of(
+        &mut self,
+        dir: &Path,
+    ) -> Result<Option<(&mut RepoState, &mut FileReads)>, GitError> {
+        // Without a `.git` entry at or above `dir` there is no work tree to discover.
+        let Some(root) = self.git_root_of(dir) else {
             return Ok(None);
         };
+        let pass = self.pass;
+        let stale = match self.repos.get_mut(&root) {
+            None => true,
+            Some((checked, _)) if *checked == pass => false,
+            Some((checked, Ok(Some(repo)))) => {
+                let changed = repo.watched.iter().any(|(p, s)| stamp(p) != *s);
+                if !changed {
+                    *checked = pass;
+                    repo.stack = None; // `.gitignore` files are read again in a new pass
+                }
+                changed
+            }
+            // "No repository" or a failure: asked again once per pass.
+            Some(_) => true,
+        };
+        if stale {
+            self.repos
+                .insert(root.clone(), (pass, RepoState::discover(dir)));
+        }
+        // Every directory below the same `.git` holder discovers the same repository.
+        match &mut self.repos.get_mut(&root).expect("inserted above").1 {
+            Ok(Some(repo)) => Ok(Some((repo, &mut self.reads))),
+            Ok(None) => Ok(None),
+            Err(GitError::Bare(_)) => Err(GitError::Bare(dir.to_path_buf())),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// The nearest directory at or above `dir` that holds a `.git` file or directory.
+    fn git_root_of(&mut self, dir: &Path) -> Option<PathBuf> {
+        let mut visited = Vec::new();
+        let mut found = None;
+        for d in dir.ancestors() {
+            if let Some(known) = self.git_roots.get(d) {
+                found = known.clone();
+                break;
+            }
+            visited.push(d.to_path_buf());
+            if std::fs::symlink_metadata(d.join(".git")).is_ok() {
+                found = Some(d.to_path_buf());
+                break;
+            }
+        }
+        for d in visited {
+            self.git_roots.insert(d, found.clone());
+        }
+        found
+    }
+}
+
+impl RepoState {
+    fn discover(dir: &Path) -> Result<Option<RepoState>, GitError> {
+        let Ok(mut repo) = gix::discover(dir) else {
+            return Ok(None);
+        };
+        // HEAD's trees are looked up once per folder.
+        repo.object_cache_size_if_unset(4 << 20);
         let work_dir = repo
             .workdir()
-            .ok_or_else(|| GitError::Bare(dlt_dir.to_path_buf()))?
+            .ok_or_else(|| GitError::Bare(dir.to_path_buf()))?
             .to_path_buf();
-        let dlt_rel = relative_to(dlt_dir, &work_dir)?;
+        let canonical_work_dir = work_dir.canonicalize().map_err(|e| GitError::Io {
+            path: work_dir.clone(),
+            message: e.to_string(),
+        })?;
+
+        // Stamped before reading, so that a change while reading shows as a change later.
+        let excludes_file = excludes_file(&repo);
+        let mut watched = vec![repo.common_dir().join("info").join("exclude")];
+        watched.extend(excludes_file.clone());
+        watched.push(repo.index_path());
+        watched.push(repo.git_dir().join("HEAD"));
+        watched.push(repo.common_dir().join("packed-refs"));
+        watched.push(repo.common_dir().join("config"));
+        if let Ok(Some(head_ref)) = repo.head_name() {
+            if let Ok(rel) = head_ref.as_bstr().to_str() {
+                watched.push(repo.common_dir().join(rel));
+            }
+        }
+        let watched = watched
+            .into_iter()
+            .map(|p| {
+                let s = stamp(&p);
+                (p, s)
+            })
+            .collect();
+
         let ignore_case = repo
             .config_snapshot()
             .boolean("core.ignorecase")
             .unwrap_or(false);
         let index = repo.index_or_empty().map_err(gix_err)?;
+        let head_tree = repo.head_tree_id().ok().map(|id| id.detach());
+        let mut buf = Vec::new();
+        let globals = gix::ignore::Search::from_git_dir(
+            repo.common_dir(),
+            excludes_file,
+            &mut buf,
+            gix::ignore::search::Ignore::default(),
+        )
+        .map_err(|e| GitError::Io {
+            path: repo.common_dir().to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Ok(Some(RepoState {
+            repo,
+            work_dir,
+            canonical_work_dir,
+            ignore_case,
+            index,
+            head_tree,
+            stack: None,
+            globals,
+            watched,
+        }))
+    }
+
+    /// The decision about `rel_path` (a file) by git's exclude stack.
+    fn ignore_match(&mut self, rel_path: &str) -> Result<Option<IgnoreMatch>, GitError> {
+        let stack = match &mut self.stack {
+            Some(stack) => stack,
+            none => none.insert(
+                self.repo
+                    .excludes(
+                        &self.index,
+                        None,
+                        gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
+                    )
+                    .map_err(gix_err)?
+                    .detach(),
+            ),
+        };
+        let platform = stack
+            .at_entry(
+                rel_path,
+                Some(gix::index::entry::Mode::FILE),
+                &self.repo.objects,
+            )
+            .map_err(gix_err)?;
+        Ok(platform.matching_exclude_pattern().map(|m| to_match(&m)))
+    }
+
+    /// Names of the entries of HEAD's tree in the `.dlt` folder; empty for an unborn HEAD.
+    fn head_names(&self, dlt_rel: &str) -> BTreeSet<String> {
+        let names = || -> Option<BTreeSet<String>> {
+            let tree = self.repo.find_tree(self.head_tree?).ok()?;
+            let entry = tree.lookup_entry_by_path(dlt_rel).ok()??;
+            let tree = entry.object().ok()?.try_into_tree().ok()?;
+            Some(
+                tree.iter()
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.filename().to_str_lossy().into_owned())
+                    .collect(),
+            )
+        };
+        names().unwrap_or_default()
+    }
+}
+
+impl FolderGit {
+    /// Reads git's view of `dlt_dir` and the given file names; `Ok(None)` outside any repository.
+    pub fn load(dlt_dir: &Path, names: &[&str]) -> Result<Option<FolderGit>, GitError> {
+        Self::load_with(dlt_dir, names, &mut GitCache::default())
+    }
+
+    /// Like [`FolderGit::load`], reusing what `cache` already read of the repository.
+    pub fn load_with(
+        dlt_dir: &Path,
+        names: &[&str],
+        cache: &mut GitCache,
+    ) -> Result<Option<FolderGit>, GitError> {
+        let Some((repo, reads)) = cache.repo_of(dlt_dir)? else {
+            return Ok(None);
+        };
+        let dlt_rel = relative_to(dlt_dir, &repo.canonical_work_dir)?;
 
         let prefix = BString::from(format!("{dlt_rel}/"));
+        let index = &repo.index;
         let tracked: BTreeSet<String> = index
             .prefixed_entries(prefix.as_bstr())
             .unwrap_or_default()
             .iter()
             .filter_map(|e| {
-                let rest = e.path(&index).strip_prefix(prefix.as_slice())?;
+                let rest = e.path(index).strip_prefix(prefix.as_slice())?;
                 (!rest.contains(&b'/')).then(|| rest.to_str_lossy().into_owned())
             })
             .collect();
-        let committed = head_names(&repo, &dlt_rel);
+        let committed = repo.head_names(&dlt_rel);
 
-        let mut stack = repo
-            .excludes(
-                &index,
-                None,
-                gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
-            )
-            .map_err(gix_err)?;
         let mut files = BTreeMap::new();
         for name in names {
             let rel_path = join_rel(&dlt_rel, name);
-            let platform = stack
-                .at_entry(rel_path.as_str(), Some(gix::index::entry::Mode::FILE))
-                .map_err(gix_err)?;
-            let ignore = platform.matching_exclude_pattern().map(|m| to_match(&m));
+            let ignore = repo.ignore_match(&rel_path)?;
             let status = FileGitStatus {
                 tracked: tracked.contains(*name),
                 in_head: committed.contains(*name),
@@ -178,13 +428,8 @@ impl FolderGit {
         let mut rel_dir = String::new();
         let mut components = dlt_rel.split('/').filter(|c| !c.is_empty());
         loop {
-            let path = work_dir.join(&rel_dir).join(".gitignore");
-            // Git reads a `.gitignore` only when it is a regular file, never through a symlink.
-            let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
-            let text = regular
-                .then(|| std::fs::read(&path).ok())
-                .flatten()
-                .map(|b| String::from_utf8_lossy(&b).into_owned());
+            let path = repo.work_dir.join(&rel_dir).join(".gitignore");
+            let text = reads.gitignore_text(&path);
             gitignores.push(GitignoreFile {
                 path,
                 rel_dir: rel_dir.clone(),
@@ -196,46 +441,22 @@ impl FolderGit {
             }
         }
 
-        let excludes_file = excludes_file(&repo);
-        let mut buf = Vec::new();
-        let globals = gix::ignore::Search::from_git_dir(
-            repo.common_dir(),
-            excludes_file.clone(),
-            &mut buf,
-            gix::ignore::search::Ignore::default(),
-        )
-        .map_err(|e| GitError::Io {
-            path: repo.common_dir().to_path_buf(),
-            message: e.to_string(),
-        })?;
-
-        let mut watched: Vec<PathBuf> = gitignores.iter().map(|g| g.path.clone()).collect();
-        watched.push(repo.common_dir().join("info").join("exclude"));
-        watched.extend(excludes_file);
-        watched.push(repo.index_path());
-        watched.push(repo.git_dir().join("HEAD"));
-        watched.push(repo.common_dir().join("packed-refs"));
-        watched.push(repo.common_dir().join("config"));
-        if let Ok(Some(head_ref)) = repo.head_name() {
-            if let Ok(rel) = head_ref.as_bstr().to_str() {
-                watched.push(repo.common_dir().join(rel));
-            }
-        }
-        let stamps = watched
-            .into_iter()
-            .map(|p| (stamp(&p), p))
-            .map(|(s, p)| (p, s))
+        // The `.gitignore` stamps were taken before their texts were read.
+        let stamps = gitignores
+            .iter()
+            .map(|g| (g.path.clone(), reads.stamp(&g.path)))
+            .chain(repo.watched.iter().cloned())
             .collect();
 
         Ok(Some(FolderGit {
-            work_dir,
+            work_dir: repo.work_dir.clone(),
             dlt_rel,
-            ignore_case,
+            ignore_case: repo.ignore_case,
             files,
             tracked,
             committed,
             gitignores,
-            globals,
+            globals: repo.globals.clone(),
             stamps,
         }))
     }
@@ -352,22 +573,6 @@ fn excludes_file(repo: &gix::Repository) -> Option<PathBuf> {
     }
 }
 
-/// Names of the entries of HEAD's tree in the `.dlt` folder; empty for an unborn HEAD.
-fn head_names(repo: &gix::Repository, dlt_rel: &str) -> BTreeSet<String> {
-    let names = || -> Option<BTreeSet<String>> {
-        let tree = repo.head_tree().ok()?;
-        let entry = tree.lookup_entry_by_path(dlt_rel).ok()??;
-        let tree = entry.object().ok()?.try_into_tree().ok()?;
-        Some(
-            tree.iter()
-                .filter_map(|e| e.ok())
-                .map(|e| e.filename().to_str_lossy().into_owned())
-                .collect(),
-        )
-    };
-    names().unwrap_or_default()
-}
-
 fn to_match(m: &gix::ignore::search::Match<'_>) -> IgnoreMatch {
     let negated = m.pattern.is_negative();
     IgnoreMatch {
@@ -387,8 +592,8 @@ fn join_rel(dir: &str, name: &str) -> String {
     }
 }
 
-/// `path` relative to `base` with `/` separators; both are canonicalized so symlinked temp
-/// dirs (macOS `/var` → `/private/var`) still compare equal.
+/// `path` relative to the canonical `base` with `/` separators; `path` is canonicalized too so
+/// symlinked temp dirs (macOS `/var` → `/private/var`) still compare equal.
 fn relative_to(path: &Path, base: &Path) -> Result<String, GitError> {
     let canon = |p: &Path| {
         p.canonicalize().map_err(|e| GitError::Io {
@@ -396,9 +601,9 @@ fn relative_to(path: &Path, base: &Path) -> Result<String, GitError> {
             message: e.to_string(),
         })
     };
-    let (path, base) = (canon(path)?, canon(base)?);
+    let path = canon(path)?;
     let rel = path
-        .strip_prefix(&base)
+        .strip_prefix(base)
         .map_err(|_| GitError::OutsideWorkTree(path.clone()))?;
     let parts: Vec<String> = rel
         .components()
@@ -638,6 +843,104 @@ mod tests {
             secrets.toml: ignored by .gitignore:1:SECRETS.TOML
         "#]]
         .assert_eq(&render(&dir, ".dlt"));
+    }
+
+    /// Everything a folder's git state says, for comparing two loads.
+    fn summary(g: &FolderGit) -> String {
+        format!(
+            "{} {:?} {:?} {:?} {:?}",
+            g.dlt_rel,
+            g.files,
+            g.tracked,
+            g.committed,
+            g.gitignores
+                .iter()
+                .map(|i| (&i.rel_dir, &i.text))
+                .collect::<Vec<_>>()
+        )
+    }
+
+    #[test]
+    fn one_cache_over_many_folders_answers_like_a_fresh_load_of_each() {
+        let dir = git_fixture(
+            "//- .gitignore\nsecrets.toml\n//- a/.dlt/.gitignore\n!secrets.toml\n\
+             //- a/.dlt/secrets.toml\n//- a/.dlt/config.toml\n//- b/deep/.dlt/secrets.toml\n\
+             //- b/.gitignore\n*.toml\n//- b/deep/.dlt/config.toml\n//- c/.dlt/secrets.toml\n\
+             //- nested/.dlt/secrets.toml\n",
+        );
+        git(&dir, &["add", "-f", "a/.dlt/config.toml"]);
+        git(&dir, &["commit", "-q", "-m", "c"]);
+        // A repository of its own inside the first one.
+        git(&dir.join("nested"), &["init", "-q", "-b", "main"]);
+        let outside = write_fixture("//- .dlt/secrets.toml\n");
+        let folders = [
+            dir.join("a/.dlt"),
+            dir.join("b/deep/.dlt"),
+            dir.join("nested/.dlt"),
+            outside.join(".dlt"),
+            dir.join("c/.dlt"),
+            dir.join("a/.dlt"),
+        ];
+        let names = ["config.toml", "secrets.toml"];
+        let mut cache = GitCache::default();
+        cache.begin_pass();
+        for folder in &folders {
+            let fresh = FolderGit::load(folder, &names).unwrap();
+            let cached = FolderGit::load_with(folder, &names, &mut cache).unwrap();
+            assert_eq!(
+                fresh.as_ref().map(summary),
+                cached.as_ref().map(summary),
+                "{}",
+                folder.display()
+            );
+        }
+        assert!(
+            FolderGit::load_with(&outside.join(".dlt"), &names, &mut cache)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_new_pass_sees_what_changed_on_disk_and_a_pass_reads_each_input_once() {
+        let dir = git_fixture("//- .dlt/secrets.toml\n");
+        let dlt = dir.join(".dlt");
+        let names = ["secrets.toml"];
+        let mut cache = GitCache::default();
+        let status = |cache: &mut GitCache| {
+            FolderGit::load_with(&dlt, &names, cache)
+                .unwrap()
+                .unwrap()
+                .status("secrets.toml")
+        };
+        cache.begin_pass();
+        assert!(!status(&mut cache).is_ignored());
+        std::fs::write(dir.join(".gitignore"), "secrets.toml\n").unwrap();
+        // Within a pass the `.gitignore` read first is kept (and its stamp says it changed).
+        assert!(!status(&mut cache).is_ignored());
+        cache.begin_pass();
+        assert!(status(&mut cache).is_ignored());
+        // The index and HEAD: a repository is checked again in each new pass.
+        git(&dir, &["add", "-f", ".dlt/secrets.toml"]);
+        cache.begin_pass();
+        assert!(status(&mut cache).tracked);
+        git(&dir, &["commit", "-q", "-m", "c"]);
+        cache.begin_pass();
+        assert!(status(&mut cache).in_head);
+        // A repository created where there was none is found once the cache is told.
+        let plain = write_fixture("//- .dlt/secrets.toml\n");
+        assert!(
+            FolderGit::load_with(&plain.join(".dlt"), &names, &mut cache)
+                .unwrap()
+                .is_none()
+        );
+        git(&plain, &["init", "-q", "-b", "main"]);
+        cache.forget();
+        assert!(
+            FolderGit::load_with(&plain.join(".dlt"), &names, &mut cache)
+                .unwrap()
+                .is_some()
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::discovery::{self, WalkLimits};
-use super::git::FolderGit;
+use super::git::{FolderGit, GitCache};
 use super::source::SourceFile;
 
 /// Name of the marker file that turns a `.dlt/` folder into a dltHub workspace.
@@ -81,13 +81,19 @@ fn probe_local_paths(dlt_dir: &Path) -> Vec<LocalPath> {
 impl DltFolder {
     /// Reads the folder's marker, pin and every TOML file from disk.
     pub fn load(dlt_dir: &Path) -> DltFolder {
+        Self::load_with(dlt_dir, &mut GitCache::default())
+    }
+
+    /// Like [`DltFolder::load`], reusing what `git` already read of the repository: for passes
+    /// over many folders.
+    pub fn load_with(dlt_dir: &Path, git: &mut GitCache) -> DltFolder {
         let mut folder = DltFolder::empty(dlt_dir);
         folder.reload_meta();
         for path in discovery::toml_files(dlt_dir) {
             let file = SourceFile::load(&path);
             folder.files.insert(file.name.clone(), Arc::new(file));
         }
-        folder.reload_git();
+        folder.reload_git_with(git);
         folder
     }
 
@@ -123,8 +129,13 @@ impl DltFolder {
     /// [`FolderGit::is_stale`] says so or a watched git file changed; a failure is logged and
     /// leaves the folder without git state rather than with a wrong one.
     pub fn reload_git(&mut self) {
+        self.reload_git_with(&mut GitCache::default());
+    }
+
+    /// Like [`DltFolder::reload_git`], reusing what `cache` already read.
+    pub fn reload_git_with(&mut self, cache: &mut GitCache) {
         let names: Vec<&str> = self.files.keys().map(String::as_str).collect();
-        self.git = match FolderGit::load(&self.dlt_dir, &names) {
+        self.git = match FolderGit::load_with(&self.dlt_dir, &names, cache) {
             Ok(git) => git.map(Arc::new),
             Err(e) => {
                 tracing::warn!("git state of {}: {e}", self.dlt_dir.display());
@@ -197,9 +208,10 @@ impl Snapshot {
     /// Discovers and reads every `.dlt` folder under `roots`.
     pub fn load(roots: &[PathBuf], limits: WalkLimits) -> Snapshot {
         let mut snap = Snapshot::default();
+        let mut git = GitCache::default();
         for dir in discovery::find_dlt_dirs(roots, limits) {
-            snap.folders
-                .insert(dir.clone(), Arc::new(DltFolder::load(&dir)));
+            let folder = DltFolder::load_with(&dir, &mut git);
+            snap.folders.insert(dir, Arc::new(folder));
         }
         snap
     }
@@ -227,15 +239,19 @@ impl Snapshot {
         Some((folder, folder.files.get(name)?))
     }
 
-    /// Replaces (or adds) one file, creating its folder when needed; returns the folder dir.
-    pub fn put_file(&mut self, file: SourceFile) -> Option<PathBuf> {
+    /// Replaces (or adds) one file; returns the folder dir. A folder not known yet is read with
+    /// `load_folder` first (its other files, marker, pin and git state), so that the file is
+    /// never analysed without its siblings.
+    pub fn put_file(
+        &mut self,
+        file: SourceFile,
+        load_folder: impl FnOnce(&Path) -> DltFolder,
+    ) -> Option<PathBuf> {
         let dir = discovery::dlt_dir_of(&file.path)?;
-        let folder = self.folders.entry(dir.clone()).or_insert_with(|| {
-            let mut f = DltFolder::empty(&dir);
-            f.reload_meta();
-            f.reload_git();
-            Arc::new(f)
-        });
+        let folder = self
+            .folders
+            .entry(dir.clone())
+            .or_insert_with(|| Arc::new(load_folder(&dir)));
         Arc::make_mut(folder)
             .files
             .insert(file.name.clone(), Arc::new(file));
@@ -246,17 +262,22 @@ impl Snapshot {
     /// the excludes file, the index, HEAD, the config) changed on disk, or of every folder when
     /// `all` (e.g. a repository was created or removed). Returns the `.dlt` dirs whose findings
     /// must be re-published. Cheap when nothing changed: a few `stat` calls per folder.
-    pub fn refresh_git(&mut self, all: bool) -> Vec<PathBuf> {
+    pub fn refresh_git(&mut self, all: bool, cache: &mut GitCache) -> Vec<PathBuf> {
         let mut changed = Vec::new();
+        if all {
+            cache.forget();
+        } else {
+            cache.begin_pass();
+        }
         if let Some(global) = self.global.as_mut() {
             if all || global.git_is_stale() {
-                Arc::make_mut(global).reload_git();
+                Arc::make_mut(global).reload_git_with(cache);
                 changed.push(global.dlt_dir.clone());
             }
         }
         for (dir, folder) in self.folders.iter_mut() {
             if all || folder.git_is_stale() {
-                Arc::make_mut(folder).reload_git();
+                Arc::make_mut(folder).reload_git_with(cache);
                 changed.push(dir.clone());
             }
         }

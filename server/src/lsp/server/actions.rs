@@ -210,7 +210,7 @@ impl Backend {
                 message,
             )
             .await;
-        for dir in self.state.update(|s| s.refresh_git(true)) {
+        for dir in self.state.refresh_git(true) {
             self.schedule(dir, Instant::now());
         }
         Ok(Some(serde_json::json!({ "ran": true, "success": ok })))

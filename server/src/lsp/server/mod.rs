@@ -263,8 +263,8 @@ impl Backend {
                 None
             } else {
                 let folder = tokio::task::spawn_blocking({
-                    let p = path.clone();
-                    move || DltFolder::load(&p)
+                    let (p, state) = (path.clone(), self.state.clone());
+                    move || state.load_folder(&p)
                 })
                 .await
                 .ok()?;
@@ -313,7 +313,7 @@ impl Backend {
         let file = tokio::task::spawn_blocking(move || SourceFile::load(&p))
             .await
             .ok()?;
-        self.state.update(|s| s.put_file(file))
+        self.state.put_file(file)
     }
 }
 
@@ -398,6 +398,16 @@ impl LanguageServer for Backend {
                 roots.push(PathBuf::from(p));
             }
         }
+        // The roots' repositories are opened while the client finishes starting: a file opened
+        // before its folder is indexed then finds them ready (issue 7).
+        let state = self.state.clone();
+        let warm = roots.clone();
+        tokio::task::spawn_blocking(move || {
+            state.with_git(|git| {
+                git.begin_pass();
+                warm.iter().for_each(|root| git.warm(root));
+            })
+        });
         *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
         self.set_run_context();
 
@@ -553,7 +563,7 @@ impl LanguageServer for Backend {
         // The file reverts to what is on disk (or disappears if it was never saved).
         let dir = if path.is_file() {
             let file = SourceFile::load(&path);
-            self.state.update(|s| s.put_file(file))
+            self.state.put_file(file)
         } else {
             let dir = self.state.update(|s| s.remove_file(&path));
             publish::clear(&self.state, &self.client, &path).await;
@@ -584,7 +594,7 @@ impl LanguageServer for Backend {
             }
         }
         if git_changed {
-            for dir in self.state.update(|s| s.refresh_git(false)) {
+            for dir in self.state.refresh_git(false) {
                 if !dirs.contains(&dir) {
                     dirs.push(dir);
                 }
