@@ -98,6 +98,10 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    c.bench_function("format_file 20k lines", |b| {
+        b.iter(|| black_box(dlt_lsp::features::formatting::format_file(&file)))
+    });
+
     let dir = Path::new("/bench/project/.dlt");
     let mut folder = DltFolder::empty(dir);
     folder.files.insert(

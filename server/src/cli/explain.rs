@@ -1,6 +1,5 @@
 //! `dlt-lsp explain KEY`: the effective value of a key per profile, for a terminal or a script.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -53,7 +52,7 @@ pub fn run(args: ExplainArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let mut snapshot = Snapshot {
-        folders: BTreeMap::from([(dlt_dir.clone(), Arc::new(DltFolder::load(&dlt_dir)))]),
+        folders: imbl::OrdMap::unit(dlt_dir.clone(), Arc::new(DltFolder::load(&dlt_dir))),
         ..Default::default()
     };
     snapshot.set_run_context(

@@ -54,7 +54,8 @@ pub fn format_file(file: &SourceFile) -> Formatted {
         crlf: old.contains("\r\n"),
         ..Default::default()
     };
-    let new = taplo::formatter::format(old, options);
+    // The file's own syntax tree: taplo's `format` would parse the text again first.
+    let new = taplo::formatter::format_syntax(file.doc.syntax(), options);
     minimal_edit(old, &new)
 }
 

@@ -12,6 +12,7 @@ use tower_lsp::Client;
 use super::publish;
 use super::state::State;
 use crate::model::discovery::{self, WalkLimits};
+use crate::model::git::GitCache;
 use crate::model::workspace::DltFolder;
 
 /// Finds and reads every folder, reporting progress, then publishes all diagnostics.
@@ -50,6 +51,7 @@ pub async fn index_workspace(state: Arc<State>, client: Client) {
                 break;
             }
         }
+        loader.with_git(GitCache::end_pass);
     });
     while let Some(folders) = rx.recv().await {
         done_files += folders.iter().map(|f| f.files.len()).sum::<usize>();

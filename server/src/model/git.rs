@@ -198,6 +198,19 @@ impl GitCache {
     pub fn begin_pass(&mut self) {
         self.pass += 1;
         self.reads = FileReads::default();
+        // A `.git` may have appeared or gone since: where repositories are is looked up again.
+        self.git_roots.clear();
+    }
+
+    /// Ends a pass over many folders: what was read for it only (each `.gitignore`, each
+    /// repository's exclude stack) is let go; the repositories stay.
+    pub fn end_pass(&mut self) {
+        self.reads = FileReads::default();
+        for (_, found) in self.repos.values_mut() {
+            if let Ok(Some(repo)) = found {
+                repo.stack = None;
+            }
+        }
     }
 
     /// Forgets everything, for when repositories may have appeared or gone (`git init`).
