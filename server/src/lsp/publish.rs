@@ -46,37 +46,27 @@ pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &Path, for
     publish_folders(state, client, vec![dir.to_path_buf()], force).await;
 }
 
-/// Diagnoses folders now, all in one blocking task (indexing publishes a whole batch so: a task
-/// per folder cost a thread hand-off each), and publishes what changed, the files open in the
-/// editor first.
+/// Diagnoses folders now, all at once (indexing publishes a whole batch so: a task per folder
+/// cost a thread hand-off each), and publishes what changed, the files open in the editor first.
 pub async fn publish_folders(state: &Arc<State>, client: &Client, dirs: Vec<PathBuf>, force: bool) {
     let enc = state.encoding();
-    let st = state.clone();
-    let computed = tokio::task::spawn_blocking(move || {
-        let snap = st.snapshot();
-        let mut results = Vec::new();
-        for dir in &dirs {
-            let Some(folder) = snap.folders.get(dir) else {
-                continue;
-            };
-            let diagnosed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                diagnose(&snap, folder, enc)
-            }));
-            match diagnosed {
-                Ok(r) => results.extend(r),
-                Err(_) => tracing::error!(
-                    "diagnosing {} failed; keeping the previous diagnostics",
-                    dir.display()
-                ),
-            }
-        }
-        // Open documents (they have a version) first: the user is looking at them.
-        results.sort_by_key(|(file, _)| file.version.is_none());
+    let snap = state.snapshot();
+    // A small workspace is diagnosed in place: the hand-off to a blocking thread and back cost
+    // more than the diagnosis itself (a typical `.dlt` folder takes ~0.1 ms).
+    let bytes: usize = dirs
+        .iter()
+        .filter_map(|d| snap.folders.get(d))
+        .flat_map(|f| f.files.values())
+        .map(|f| f.text.len())
+        .sum();
+    let results = if bytes <= INLINE_DIAGNOSIS_BYTES {
+        diagnose_all(&snap, &dirs, enc)
+    } else {
+        let computed = tokio::task::spawn_blocking(move || diagnose_all(&snap, &dirs, enc)).await;
+        let Ok(results) = computed else {
+            return;
+        };
         results
-    })
-    .await;
-    let Ok(results) = computed else {
-        return;
     };
     for (file, diags) in results {
         let Some(uri) = convert::url(&file.path) else {
@@ -109,12 +99,35 @@ pub async fn publish_folders(state: &Arc<State>, client: &Client, dirs: Vec<Path
     }
 }
 
+/// Folders up to this many bytes of TOML are diagnosed on the async worker.
+const INLINE_DIAGNOSIS_BYTES: usize = 64 * 1024;
+
+type Converted = Vec<(Arc<SourceFile>, Vec<tower_lsp::lsp_types::Diagnostic>)>;
+
+/// The findings of `dirs`, open documents first (the user is looking at them); a folder whose
+/// diagnosis panics keeps its previous diagnostics.
+fn diagnose_all(snap: &Snapshot, dirs: &[PathBuf], enc: Encoding) -> Converted {
+    let mut results = Vec::new();
+    for dir in dirs {
+        let Some(folder) = snap.folders.get(dir) else {
+            continue;
+        };
+        let diagnosed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| diagnose(snap, folder, enc)));
+        match diagnosed {
+            Ok(r) => results.extend(r),
+            Err(_) => tracing::error!(
+                "diagnosing {} failed; keeping the previous diagnostics",
+                dir.display()
+            ),
+        }
+    }
+    results.sort_by_key(|(file, _)| file.version.is_none());
+    results
+}
+
 /// A folder's findings, converted for the client.
-fn diagnose(
-    snap: &Snapshot,
-    folder: &DltFolder,
-    enc: Encoding,
-) -> Vec<(Arc<SourceFile>, Vec<tower_lsp::lsp_types::Diagnostic>)> {
+fn diagnose(snap: &Snapshot, folder: &DltFolder, enc: Encoding) -> Converted {
     let lookup = |p: &Path| snap.file(p).map(|(_, f)| f.clone());
     folder_diagnostics(snap, folder)
         .into_iter()
