@@ -267,3 +267,41 @@ fn outside_a_git_repository_nothing_git_related_is_said() {
     assert_eq!(code, 1, "{out}");
     assert!(!out.contains("x-secret-value"));
 }
+
+/// A file opened in a folder the server has not read (outside the workspace roots, or before
+/// indexing reaches it) is diagnosed at once from the folder's files, and its git findings follow
+/// as soon as the repository is read: the first publication never waits for git.
+#[test]
+fn a_file_opened_before_its_folder_is_read_still_gets_its_git_findings() {
+    let text = "[sources.github]\naccess_token = \"ghp_abcdefghijklmnopqrstuvwxyz0123456789\"\n";
+    let ws = repo(&format!(
+        "//- ws/README.md\nnot a dlt project\n//- other/.dlt/secrets.toml\n{text}\
+         //- other/.dlt/config.toml\n[sources.github]\nrepo = \"dlt-hub/dlt\"\n"
+    ));
+    let (mut server, _) = Server::start(&ws.uri("ws"), None, full_capabilities());
+    let uri = ws.uri("other/.dlt/secrets.toml");
+    server.open(&uri, text);
+    let diags = server.diagnostics(&uri, |d| {
+        codes(d).contains(&"secrets-file-not-ignored".to_string())
+    });
+    assert!(
+        codes(&diags).contains(&"secret-committed".to_string()),
+        "{diags:#?}"
+    );
+    // The git state is the folder's for good: an edit keeps the findings.
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": format!("{text}# edited\n") }] }),
+    );
+    let after = server.wait_for("diagnostics of version 2", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == json!(uri)
+            && m["params"]["version"] == 2
+    });
+    let after = after["params"]["diagnostics"].as_array().unwrap();
+    assert!(
+        codes(after).contains(&"secrets-file-not-ignored".to_string()),
+        "{after:#?}"
+    );
+    server.shutdown();
+}

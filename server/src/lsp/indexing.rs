@@ -42,8 +42,13 @@ pub async fn index_workspace(state: Arc<State>, client: Client) {
             let folders = batch
                 .iter()
                 .filter_map(|d| {
-                    // Locked per folder: a file opened meanwhile waits for one folder at most.
-                    let load = || loader.with_git(|git| DltFolder::load_with(d, git));
+                    // Locked per folder, for its git state only: whoever else needs the cache
+                    // meanwhile waits for one folder's git state at most.
+                    let load = || {
+                        let mut folder = DltFolder::load_without_git(d);
+                        loader.with_git(|git| folder.reload_git_with(git));
+                        folder
+                    };
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).ok()
                 })
                 .collect();

@@ -39,6 +39,14 @@ pub struct State {
     git: Mutex<GitCache>,
 }
 
+/// Where [`State::put_document`] put a document.
+pub struct Put {
+    /// The document's `.dlt` folder.
+    pub dir: PathBuf,
+    /// The folder was new and still lacks its git state (see [`State::attach_git`]).
+    pub git_pending: bool,
+}
+
 /// What the client said it supports.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ClientCaps {
@@ -92,28 +100,63 @@ impl State {
         *self.caps.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Re-analyses an open document's text and puts it in the snapshot; returns its folder.
-    pub fn put_document(&self, path: &Path) -> Option<PathBuf> {
+    /// Re-analyses an open document's text and puts it in the snapshot. A folder not known yet
+    /// is read from disk without its git state, which [`State::attach_git`] adds: the document's
+    /// first diagnostics need its siblings, not the repository (git only adds findings).
+    pub fn put_document(&self, path: &Path) -> Option<Put> {
         let (text, version) = {
             let doc = self.documents.get(path)?;
             (doc.text(), doc.version)
         };
         let file = SourceFile::from_text(path, text.into(), Some(version));
-        self.put_file(file)
+        let mut git_pending = false;
+        let dir = self.update(|s| {
+            s.put_file(file, |dir| {
+                git_pending = true;
+                DltFolder::load_without_git(dir)
+            })
+        })?;
+        Some(Put { dir, git_pending })
     }
 
-    /// Puts a file in the snapshot; a folder not known yet is read from disk first (with the
-    /// shared git cache), so that the file's first diagnostics already see its siblings.
+    /// Puts a file read from disk in the snapshot; a folder not known yet is read first, with
+    /// its git state.
     pub fn put_file(&self, file: SourceFile) -> Option<PathBuf> {
         self.update(|s| s.put_file(file, |dir| self.load_folder(dir)))
     }
 
+    /// Adds git state to a folder [`State::put_document`] created without it; `true` when the
+    /// snapshot changed (the folder's findings must be published again).
+    pub fn attach_git(&self, dir: &Path) -> bool {
+        let Some(folder) = self.snapshot().folders.get(dir).cloned() else {
+            return false;
+        };
+        let names: Vec<&str> = folder.files.keys().map(String::as_str).collect();
+        let git = self.with_git(|cache| {
+            cache.begin_pass();
+            DltFolder::git_state(dir, &names, cache)
+        });
+        if git.is_none() {
+            return false; // no repository: the folder was complete already
+        }
+        self.update(|s| match s.folders.get_mut(dir) {
+            // Indexing may have put the whole folder, with git state, in the meantime.
+            Some(f) if f.git.is_none() => {
+                Arc::make_mut(f).git = git;
+                true
+            }
+            _ => false,
+        })
+    }
+
     /// Reads a folder from disk (files, marker, pin, git state), reusing the shared git cache.
     pub fn load_folder(&self, dir: &Path) -> DltFolder {
+        let mut folder = DltFolder::load_without_git(dir);
         self.with_git(|git| {
             git.begin_pass();
-            DltFolder::load_with(dir, git)
-        })
+            folder.reload_git_with(git);
+        });
+        folder
     }
 
     /// Re-reads git state where it changed on disk (everywhere when `all`); returns the folders

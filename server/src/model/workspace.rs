@@ -87,13 +87,20 @@ impl DltFolder {
     /// Like [`DltFolder::load`], reusing what `git` already read of the repository: for passes
     /// over many folders.
     pub fn load_with(dlt_dir: &Path, git: &mut GitCache) -> DltFolder {
+        let mut folder = DltFolder::load_without_git(dlt_dir);
+        folder.reload_git_with(git);
+        folder
+    }
+
+    /// The folder's marker, pin and TOML files, without git state (`git` stays `None` until
+    /// [`DltFolder::reload_git_with`] or [`DltFolder::git_state`] fills it in).
+    pub fn load_without_git(dlt_dir: &Path) -> DltFolder {
         let mut folder = DltFolder::empty(dlt_dir);
         folder.reload_meta();
         for path in discovery::toml_files(dlt_dir) {
             let file = SourceFile::load(&path);
             folder.files.insert(file.name.clone(), Arc::new(file));
         }
-        folder.reload_git_with(git);
         folder
     }
 
@@ -135,13 +142,23 @@ impl DltFolder {
     /// Like [`DltFolder::reload_git`], reusing what `cache` already read.
     pub fn reload_git_with(&mut self, cache: &mut GitCache) {
         let names: Vec<&str> = self.files.keys().map(String::as_str).collect();
-        self.git = match FolderGit::load_with(&self.dlt_dir, &names, cache) {
+        self.git = Self::git_state(&self.dlt_dir, &names, cache);
+    }
+
+    /// Git's view of the folder `dlt_dir` with files `names`; `None` outside a repository or
+    /// when it cannot be read (logged).
+    pub fn git_state(
+        dlt_dir: &Path,
+        names: &[&str],
+        cache: &mut GitCache,
+    ) -> Option<Arc<FolderGit>> {
+        match FolderGit::load_with(dlt_dir, names, cache) {
             Ok(git) => git.map(Arc::new),
             Err(e) => {
-                tracing::warn!("git state of {}: {e}", self.dlt_dir.display());
+                tracing::warn!("git state of {}: {e}", dlt_dir.display());
                 None
             }
-        };
+        }
     }
 
     /// Whether git's view needs [`DltFolder::reload_git`]: an input changed on disk.

@@ -17,7 +17,7 @@ mod actions;
 
 use super::runner::{self, Runs};
 use super::settings::Settings;
-use super::state::{ClientCaps, State};
+use super::state::{ClientCaps, Put, State};
 use crate::features::hub_actions::{self, HubAction};
 use crate::features::{folding, formatting, symbols};
 use crate::model::discovery;
@@ -235,6 +235,21 @@ impl Backend {
     /// Schedules a diagnosis of `dir`, debounced from `since`, when the change arrived.
     fn schedule(&self, dir: PathBuf, since: Instant) {
         publish::schedule(&self.state, &self.client, dir, false, since);
+    }
+
+    /// Diagnoses a document's folder after [`State::put_document`]; a folder created without
+    /// its git state gets it in the background, then its findings again.
+    fn after_put(&self, put: Put, since: Instant) {
+        self.schedule(put.dir.clone(), since);
+        if put.git_pending {
+            let (state, client) = (self.state.clone(), self.client.clone());
+            tokio::spawn(async move {
+                let (st, dir) = (state.clone(), put.dir.clone());
+                if let Ok(true) = tokio::task::spawn_blocking(move || st.attach_git(&dir)).await {
+                    publish::schedule(&state, &client, put.dir, false, Instant::now());
+                }
+            });
+        }
     }
 
     /// The analysed file behind a URI, when it is a `.dlt` file.
@@ -514,8 +529,8 @@ impl LanguageServer for Backend {
         self.state
             .documents
             .insert(path.clone(), Document::new(&doc.text, doc.version));
-        if let Some(dir) = self.state.put_document(&path) {
-            self.schedule(dir, arrived);
+        if let Some(put) = self.state.put_document(&path) {
+            self.after_put(put, arrived);
         }
     }
 
@@ -547,8 +562,8 @@ impl LanguageServer for Backend {
                 path.display()
             );
         }
-        if let Some(dir) = self.state.put_document(&path) {
-            self.schedule(dir, arrived);
+        if let Some(put) = self.state.put_document(&path) {
+            self.after_put(put, arrived);
         }
     }
 
