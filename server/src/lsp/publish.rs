@@ -96,6 +96,10 @@ pub async fn publish_folders(state: &Arc<State>, client: &Client, dirs: Vec<Path
             file.version
         );
         client.publish_diagnostics(uri, diags, file.version).await;
+        drop(_ordered);
+        // A batch of indexing publishes hundreds of files: let a request or an edit that came
+        // meanwhile have its answer queued before the rest of the batch.
+        tokio::task::yield_now().await;
     }
 }
 
