@@ -100,7 +100,8 @@ def gen_monorepo(root: Path, projects: int = 1000) -> int:
             "prod.config.toml": (
                 '[runtime]\nlog_level = "INFO"\n\n[destination.warehouse]\n'
                 'destination_type = "postgres"\n\n[destination.warehouse.credentials]\n'
-                f'host = "db{p}.example.internal"\ndatabase = "analytics"\nusername = "loader"\n'
+                f'host = "db{p}.example.internal"\nport = 5432\ndatabase = "analytics"\n'
+                'username = "loader"\n'
             ),
         }
         extra = p % 3  # 0, 1 or 2 more files: 4-6 in all
@@ -124,7 +125,9 @@ def ensure_data(projects: int) -> dict:
     big = DATA / "big" / ".dlt" / "config.toml"
     if not big.exists():
         gen_20k(big)
-    mono = DATA / f"monorepo-{projects}"
+    # v2: prod.config.toml has an integer (`port`), so edits change a value as the README says
+    # (v1 edited a string's closing quote, measuring a syntax error on every keystroke).
+    mono = DATA / f"monorepo-v2-{projects}"
     stamp = mono / ".complete"
     if not stamp.exists():
         if mono.exists():

@@ -1,5 +1,6 @@
 //! Background indexing of every `.dlt` folder under the workspace roots, with `$/progress`.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tower_lsp::lsp_types::{
@@ -11,7 +12,7 @@ use tower_lsp::Client;
 
 use super::publish;
 use super::state::State;
-use crate::model::discovery::{self, WalkLimits};
+use crate::model::discovery::{self, DirScan, WalkLimits};
 use crate::model::git::GitCache;
 use crate::model::workspace::DltFolder;
 
@@ -23,12 +24,20 @@ pub async fn index_workspace(state: Arc<State>, client: Client) {
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     let progress = Reporter::begin(&state, &client, "Indexing dlt workspaces").await;
-    let dirs = tokio::task::spawn_blocking(move || {
+    // Each folder is listed once: the listing gives the file count for progress and then
+    // serves loading.
+    let dirs: Vec<(PathBuf, DirScan)> = tokio::task::spawn_blocking(move || {
         discovery::find_dlt_dirs(&roots, WalkLimits::default())
+            .into_iter()
+            .map(|d| {
+                let scan = DirScan::read(&d);
+                (d, scan)
+            })
+            .collect()
     })
     .await
     .unwrap_or_default();
-    let total_files: usize = dirs.iter().map(|d| discovery::toml_files(d).len()).sum();
+    let total_files: usize = dirs.iter().map(|(_, scan)| scan.toml_files.len()).sum();
     let mut done_files = 0usize;
     // One loader thread reads the folders in chunks, so that what it read of each repository
     // serves every folder of the pass (gix's repository handle stays on one thread), while this
@@ -41,11 +50,11 @@ pub async fn index_workspace(state: Arc<State>, client: Client) {
         for batch in dirs.chunks(chunk) {
             let folders = batch
                 .iter()
-                .filter_map(|d| {
+                .filter_map(|(d, scan)| {
                     // Locked per folder, for its git state only: whoever else needs the cache
                     // meanwhile waits for one folder's git state at most.
                     let load = || {
-                        let mut folder = DltFolder::load_without_git(d);
+                        let mut folder = DltFolder::load_scanned(d, scan);
                         loader.with_git(|git| folder.reload_git_with(git));
                         folder
                     };

@@ -80,14 +80,28 @@ impl SourceFile {
 
 /// Reads a file as UTF-8 text, dropping a UTF-8 byte order mark the way editors hide it.
 pub fn read_text(path: &Path) -> Result<String, LoadError> {
-    let meta = std::fs::metadata(path).map_err(|e| LoadError::Io(e.to_string()))?;
-    if meta.len() > MAX_FILE_BYTES {
+    use std::io::Read;
+    let io = |e: std::io::Error| LoadError::Io(e.to_string());
+    // One open and the open file's size: no second lookup of the path.
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size > MAX_FILE_BYTES {
         return Err(LoadError::TooLarge {
-            size: meta.len(),
+            size,
             limit: MAX_FILE_BYTES,
         });
     }
-    let bytes = std::fs::read(path).map_err(|e| LoadError::Io(e.to_string()))?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    // A file that grew since is read up to the limit and one byte more, never further.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            size: bytes.len() as u64,
+            limit: MAX_FILE_BYTES,
+        });
+    }
     decode(bytes)
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::discovery::{self, WalkLimits};
+use super::discovery::{self, DirScan, WalkLimits};
 use super::git::{FolderGit, GitCache};
 use super::source::SourceFile;
 
@@ -47,34 +47,32 @@ pub struct LocalPath {
 pub const LOCAL_DLT_PATHS: [&str; 3] = [PIN_FILE, "state", "data"];
 
 /// The local paths of a project that exist: [`LOCAL_DLT_PATHS`], and `*.duckdb` files in the
-/// project dir and in `.dlt` (where dlt creates `<pipeline>.duckdb` by default).
-fn probe_local_paths(dlt_dir: &Path) -> Vec<LocalPath> {
-    let mut out = Vec::new();
-    for name in LOCAL_DLT_PATHS {
-        if let Ok(m) = std::fs::metadata(dlt_dir.join(name)) {
-            out.push(LocalPath {
+/// project dir and in `.dlt` (where dlt creates `<pipeline>.duckdb` by default). `scan` is the
+/// `.dlt` folder's listing.
+fn probe_local_paths(dlt_dir: &Path, scan: &DirScan) -> Vec<LocalPath> {
+    let mut out: Vec<LocalPath> = LOCAL_DLT_PATHS
+        .iter()
+        .filter_map(|name| {
+            scan.others.get(*name).map(|&is_dir| LocalPath {
                 rel: format!(".dlt/{name}"),
-                is_dir: m.is_dir(),
-            });
-        }
+                is_dir,
+            })
+        })
+        .collect();
+    let duckdb = |scan: &DirScan, prefix: &str| -> Vec<LocalPath> {
+        scan.others
+            .iter()
+            .filter(|(name, is_dir)| !**is_dir && name.ends_with(".duckdb"))
+            .map(|(name, _)| LocalPath {
+                rel: format!("{prefix}{name}"),
+                is_dir: false,
+            })
+            .collect()
+    };
+    if let Some(project) = dlt_dir.parent() {
+        out.extend(duckdb(&DirScan::read(project), ""));
     }
-    let project = dlt_dir.parent();
-    for (dir, prefix) in [(project, ""), (Some(dlt_dir), ".dlt/")] {
-        let Some(Ok(entries)) = dir.map(std::fs::read_dir) else {
-            continue;
-        };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|e| e.file_name().to_str().map(str::to_string))
-            .filter(|n| n.ends_with(".duckdb"))
-            .collect();
-        names.sort();
-        out.extend(names.into_iter().map(|n| LocalPath {
-            rel: format!("{prefix}{n}"),
-            is_dir: false,
-        }));
-    }
+    out.extend(duckdb(scan, ".dlt/"));
     out
 }
 
@@ -95,10 +93,15 @@ impl DltFolder {
     /// The folder's marker, pin and TOML files, without git state (`git` stays `None` until
     /// [`DltFolder::reload_git_with`] or [`DltFolder::git_state`] fills it in).
     pub fn load_without_git(dlt_dir: &Path) -> DltFolder {
+        Self::load_scanned(dlt_dir, &DirScan::read(dlt_dir))
+    }
+
+    /// Like [`DltFolder::load_without_git`] from a listing of the folder already made.
+    pub fn load_scanned(dlt_dir: &Path, scan: &DirScan) -> DltFolder {
         let mut folder = DltFolder::empty(dlt_dir);
-        folder.reload_meta();
-        for path in discovery::toml_files(dlt_dir) {
-            let file = SourceFile::load(&path);
+        folder.apply_meta(scan);
+        for path in &scan.toml_files {
+            let file = SourceFile::load(path);
             folder.files.insert(file.name.clone(), Arc::new(file));
         }
         folder
@@ -168,12 +171,20 @@ impl DltFolder {
 
     /// Re-reads the workspace marker and the pin file.
     pub fn reload_meta(&mut self) {
-        self.is_workspace = self.dlt_dir.join(WORKSPACE_MARKER).is_file();
-        self.pinned_profile = std::fs::read_to_string(self.dlt_dir.join(PIN_FILE))
-            .ok()
+        let scan = DirScan::read(&self.dlt_dir);
+        self.apply_meta(&scan);
+    }
+
+    /// The marker, the pin and the local paths, from the folder's listing.
+    fn apply_meta(&mut self, scan: &DirScan) {
+        self.is_workspace = scan.has_file(WORKSPACE_MARKER);
+        self.pinned_profile = scan
+            .has_file(PIN_FILE)
+            .then(|| std::fs::read_to_string(self.dlt_dir.join(PIN_FILE)).ok())
+            .flatten()
             .and_then(|s| s.lines().next().map(|l| l.trim().to_string()))
             .filter(|s| !s.is_empty());
-        self.local_paths = probe_local_paths(&self.dlt_dir);
+        self.local_paths = probe_local_paths(&self.dlt_dir, scan);
     }
 
     pub fn file(&self, name: &str) -> Option<&Arc<SourceFile>> {
