@@ -63,7 +63,11 @@ impl SourceFile {
     /// Reads and analyses `path` from disk; a failure becomes `load_error`, never a panic.
     pub fn load(path: &Path) -> SourceFile {
         match read_text(path) {
-            Ok(text) => SourceFile::from_text(path, text.into(), None),
+            Ok(text) => {
+                let mut file = SourceFile::from_text(path, text.into(), None);
+                file.doc.shrink_to_fit();
+                file
+            }
             Err(e) => {
                 let mut file = SourceFile::from_text(path, "".into(), None);
                 file.load_error = Some(e);
