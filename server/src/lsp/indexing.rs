@@ -39,14 +39,15 @@ pub async fn index_workspace(state: Arc<State>, client: Client) {
     .unwrap_or_default();
     let total_files: usize = dirs.iter().map(|(_, scan)| scan.toml_files.len()).sum();
     let mut done_files = 0usize;
-    // One loader thread reads the folders in chunks, so that what it read of each repository
-    // serves every folder of the pass (gix's repository handle stays on one thread), while this
-    // task merges and publishes the previous chunk: both cores busy, progress advancing.
+    // One loader thread reads the folders in chunks, in one pass of the shared git cache (what
+    // it read of each repository serves every folder), while this task merges and publishes the
+    // previous chunk: both cores busy, progress advancing.
     let chunk = (dirs.len() / 16).clamp(1, 64);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<DltFolder>>(2);
     let count = dirs.len();
     let loader = state.clone();
     tokio::task::spawn_blocking(move || {
+        loader.with_git(GitCache::begin_pass);
         for batch in dirs.chunks(chunk) {
             let folders = batch
                 .iter()

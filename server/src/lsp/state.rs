@@ -183,8 +183,8 @@ impl State {
         self.merge_folders(vec![folder]);
     }
 
-    /// Puts folders read from disk into the snapshot in one update (the snapshot's folder map
-    /// is copied once, not once per folder); returns their `.dlt` dirs.
+    /// Puts folders read from disk into the snapshot in one update (one new snapshot for a
+    /// whole indexing batch); returns their `.dlt` dirs.
     pub fn merge_folders(&self, folders: Vec<DltFolder>) -> Vec<PathBuf> {
         // Open documents are read inside the update: an edit applied meanwhile (which also goes
         // through `update`) can then never be replaced by an older text.
