@@ -92,18 +92,13 @@ pub fn find_dlt_dirs(roots: &[PathBuf], limits: WalkLimits) -> Vec<PathBuf> {
     found
 }
 
-/// The TOML files directly inside a `.dlt` folder (dlt reads no subfolders), sorted.
-pub fn toml_files(dlt_dir: &Path) -> Vec<PathBuf> {
-    DirScan::read(dlt_dir).toml_files
-}
-
 /// What one `read_dir` of a `.dlt` folder tells: its TOML files and the names dlt and dlthub
 /// look for. Entry types come from the directory listing itself; only symlinks cost a `stat`
 /// (dlt follows them). Reading a folder this way, once, took most of the system time out of
 /// indexing a 1,000-project monorepo (issue 7).
 #[derive(Debug, Clone, Default)]
 pub struct DirScan {
-    /// The TOML files (regular files, or symlinks to them), sorted.
+    /// The TOML files (regular files, or symlinks to them), sorted; dlt reads no subfolders.
     pub toml_files: Vec<PathBuf>,
     /// Other entries by name: `true` for a directory.
     pub others: std::collections::BTreeMap<String, bool>,

@@ -689,7 +689,8 @@ mod tests {
     /// index, HEAD) and against the pure in-memory evaluation, and renders it.
     fn render(dir: &Path, dlt_rel: &str) -> String {
         let dlt = dir.join(dlt_rel);
-        let names: Vec<String> = crate::model::discovery::toml_files(&dlt)
+        let names: Vec<String> = crate::model::discovery::DirScan::read(&dlt)
+            .toml_files
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();

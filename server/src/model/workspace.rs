@@ -135,14 +135,9 @@ impl DltFolder {
         folder
     }
 
-    /// Re-reads git's view of the folder (ignore rules, index, HEAD). Call it when
-    /// [`FolderGit::is_stale`] says so or a watched git file changed; a failure is logged and
-    /// leaves the folder without git state rather than with a wrong one.
-    pub fn reload_git(&mut self) {
-        self.reload_git_with(&mut GitCache::default());
-    }
-
-    /// Like [`DltFolder::reload_git`], reusing what `cache` already read.
+    /// Re-reads git's view of the folder (ignore rules, index, HEAD) through `cache`. Call it
+    /// when [`FolderGit::is_stale`] says so or a watched git file changed; a failure is logged
+    /// and leaves the folder without git state rather than with a wrong one.
     pub fn reload_git_with(&mut self, cache: &mut GitCache) {
         let names: Vec<&str> = self.files.keys().map(String::as_str).collect();
         self.git = Self::git_state(&self.dlt_dir, &names, cache);
@@ -164,7 +159,7 @@ impl DltFolder {
         }
     }
 
-    /// Whether git's view needs [`DltFolder::reload_git`]: an input changed on disk.
+    /// Whether git's view needs [`DltFolder::reload_git_with`]: an input changed on disk.
     pub fn git_is_stale(&self) -> bool {
         self.git.as_ref().is_some_and(|g| g.is_stale())
     }
