@@ -13,7 +13,7 @@ use std::sync::Arc;
 use dlt_lsp::features::edits::FileChange;
 use dlt_lsp::features::formatting::Formatted;
 use dlt_lsp::features::{
-    diagnostics, folding, formatting, hub_actions, misnamed, secrets, symbols,
+    diagnostics, folding, format_pieces, formatting, hub_actions, misnamed, secrets, symbols,
 };
 use dlt_lsp::lsp::convert;
 use dlt_lsp::model::cursor;
@@ -116,6 +116,7 @@ fn per_file(snapshot: &Snapshot, folder: &DltFolder, file: &Arc<SourceFile>) {
         }
         Formatted::Unchanged | Formatted::Refused(_) => {}
     }
+    check_pieces(file);
     let _ = hub_actions::hub_actions(snapshot, folder, file);
     let _ = hub_actions::sync_blocker(folder);
     if let Some(span) = hub_actions::lens_anchor(file) {
@@ -236,6 +237,34 @@ fn check_change(folder: &DltFolder, change: &FileChange) {
             now.errors.is_empty(),
             "a fix broke {name}: {:?}\nresult: {result:?}",
             now.errors
+        );
+    }
+}
+
+/// Formatting cut into the smallest pieces, from a cold and then a warm cache, gives exactly
+/// taplo's formatting of the whole file.
+fn check_pieces(file: &SourceFile) {
+    let text = &*file.text;
+    let unformattable =
+        |k: &TomlErrorKind| matches!(k, TomlErrorKind::Syntax | TomlErrorKind::TooDeep);
+    if file.doc.errors.iter().any(|e| unformattable(&e.kind)) || file.load_error.is_some() {
+        return;
+    }
+    let options = taplo::formatter::Options {
+        crlf: text.contains("\r\n"),
+        ..Default::default()
+    };
+    let whole = taplo::formatter::format_syntax(file.doc.syntax(), options.clone());
+    let mut cache = format_pieces::FormatCache::default();
+    for _ in 0..2 {
+        let out =
+            match format_pieces::format_changes(&file.doc.green, text, &options, &mut cache, 0) {
+                None => text.to_string(),
+                Some((start, end, new)) => format!("{}{new}{}", &text[..start], &text[end..]),
+            };
+        assert_eq!(
+            out, whole,
+            "formatting by pieces differs from the whole file's: {text:?}"
         );
     }
 }

@@ -262,6 +262,80 @@ fn formats_with_taplo_keeping_crlf_and_refuses_broken_files() {
     server.shutdown();
 }
 
+/// A large document is formatted piece by piece and each piece's result is remembered: after an
+/// edit, formatting again must still answer for the whole current text (only the edited line
+/// changes), and an unchanged document gets no edits.
+#[test]
+fn formatting_again_after_edits_answers_for_the_current_text() {
+    let ws = Workspace::new(DEMO);
+    let (mut server, _) = Server::start(&ws.root_uri(), None, full_capabilities());
+    let uri = ws.uri(".dlt/config.toml");
+    let mut text = String::new();
+    for i in 0..600 {
+        text.push_str(&format!(
+            "[sources.s{i}]\nbase_url = \"https://e.com/{i}\"\npage_size = {i}\n\n"
+        ));
+    }
+    text.pop(); // formatted: one line break at the end
+    server.open(&uri, &text);
+    let format = |server: &mut Server| {
+        server
+            .request(
+                "textDocument/formatting",
+                json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
+            )
+            .unwrap()
+    };
+    assert_eq!(format(&mut server), json!([]));
+    // Unformat line 1202 (`page_size = 300`) and a line near the end, in two versions.
+    let edit = |server: &mut Server, version: i32, line: u32, old_len: u32, new: &str| {
+        server.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{
+                "range": { "start": { "line": line, "character": 0 }, "end": { "line": line, "character": old_len } },
+                "text": new }] }),
+        );
+    };
+    edit(&mut server, 2, 1202, 15, "page_size=300");
+    assert_eq!(
+        format(&mut server),
+        json!([{ "range": { "start": { "line": 1202, "character": 9 }, "end": { "line": 1202, "character": 10 } }, "newText": " = " }])
+    );
+    edit(&mut server, 3, 2390, 15, "page_size   =597");
+    let mut current: Vec<String> = text.lines().map(String::from).collect();
+    current[1202] = "page_size=300".into();
+    current[2390] = "page_size   =597".into();
+    let edits = format(&mut server);
+    assert_eq!(edits.as_array().unwrap().len(), 1, "{edits}");
+    let e = &edits[0];
+    let pos = |p: &Value| {
+        (
+            p["line"].as_u64().unwrap() as usize,
+            p["character"].as_u64().unwrap() as usize,
+        )
+    };
+    let ((l0, c0), (l1, c1)) = (pos(&e["range"]["start"]), pos(&e["range"]["end"]));
+    assert_eq!(
+        (l0, l1),
+        (1202, 2390),
+        "only the edited lines and what lies between: {e}"
+    );
+    let joined = current.join("\n") + "\n";
+    let offset = |l: usize, c: usize| current[..l].iter().map(|x| x.len() + 1).sum::<usize>() + c;
+    let formatted = format!(
+        "{}{}{}",
+        &joined[..offset(l0, c0)],
+        e["newText"].as_str().unwrap(),
+        &joined[offset(l1, c1)..]
+    );
+    assert_eq!(formatted, text);
+    // Undo both: nothing to format again.
+    edit(&mut server, 4, 1202, 13, "page_size = 300");
+    edit(&mut server, 5, 2390, 16, "page_size = 597");
+    assert_eq!(format(&mut server), json!([]));
+    server.shutdown();
+}
+
 #[test]
 fn answers_nested_document_symbols_and_folding_ranges() {
     let ws = Workspace::new(DEMO);

@@ -1,5 +1,6 @@
 //! Formatting with taplo's formatter, keeping the file's line endings.
 
+use super::format_pieces::{self, FormatCache};
 use crate::model::source::SourceFile;
 use crate::model::toml::{Span, TomlErrorKind};
 
@@ -16,6 +17,12 @@ pub enum Formatted {
 
 /// Formats a whole file.
 pub fn format_file(file: &SourceFile) -> Formatted {
+    format_file_with(file, &mut FormatCache::default())
+}
+
+/// Formats a whole file, formatting again only the pieces `cache` does not know (the cache then
+/// holds this version's pieces). The result is the same as without a cache.
+pub fn format_file_with(file: &SourceFile, cache: &mut FormatCache) -> Formatted {
     if file.load_error.is_some() {
         return Formatted::Refused(format!(
             "{} was not analysed, so it is not formatted",
@@ -55,16 +62,21 @@ pub fn format_file(file: &SourceFile) -> Formatted {
         ..Default::default()
     };
     // The file's own syntax tree: taplo's `format` would parse the text again first.
-    let new = taplo::formatter::format_syntax(file.doc.syntax(), options);
-    minimal_edit(old, &new)
-}
-
-/// The smallest single replacement turning `old` into `new`.
-fn minimal_edit(old: &str, new: &str) -> Formatted {
-    match super::edits::diff_edit(old, new) {
+    let changes = format_pieces::format_changes(
+        &file.doc.green,
+        old,
+        &options,
+        cache,
+        format_pieces::PIECE_BYTES,
+    );
+    let Some((start, end, new)) = changes else {
+        return Formatted::Unchanged;
+    };
+    // The smallest single replacement within the changed pieces.
+    match super::edits::diff_edit(&old[start..end], &new) {
         None => Formatted::Unchanged,
         Some(e) => Formatted::Edit {
-            span: e.span,
+            span: Span::new(start + e.span.start as usize, start + e.span.end as usize),
             text: e.new_text,
         },
     }

@@ -6,6 +6,7 @@ pub mod diagnostics;
 pub mod edits;
 pub mod effective;
 pub mod folding;
+pub mod format_pieces;
 pub mod formatting;
 pub mod hover;
 pub mod hub_actions;

@@ -7,6 +7,7 @@ use dashmap::DashMap;
 
 use super::documents::Document;
 use super::settings::Settings;
+use crate::features::format_pieces::FormatCache;
 use crate::model::git::GitCache;
 use crate::model::source::SourceFile;
 use crate::model::text::Encoding;
@@ -18,6 +19,8 @@ pub struct State {
     snapshot: RwLock<Arc<Snapshot>>,
     /// Open documents by path.
     pub documents: DashMap<PathBuf, Document>,
+    /// What the pieces of each open document formatted to the last time it was formatted.
+    pub format_caches: DashMap<PathBuf, FormatCache>,
     /// Fingerprint of the diagnostics last published per file, to skip identical re-sends.
     pub published: DashMap<PathBuf, u64>,
     /// Serialises the last check and the send of each publication, so that diagnostics of an

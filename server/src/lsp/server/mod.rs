@@ -575,6 +575,7 @@ impl LanguageServer for Backend {
         if self.state.documents.remove(&path).is_none() {
             return;
         }
+        self.state.format_caches.remove(&path);
         // The file reverts to what is on disk (or disappears if it was never saved).
         let dir = if path.is_file() {
             let file = SourceFile::load(&path);
@@ -940,7 +941,21 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let enc = self.state.encoding();
-        match guarded("formatting", || formatting::format_file(&file))? {
+        let formatted = guarded("formatting", || {
+            match self.state.documents.contains_key(&file.path) {
+                // Open documents keep what their pieces formatted to, for the next request.
+                true => {
+                    let mut cache = self
+                        .state
+                        .format_caches
+                        .entry(file.path.clone())
+                        .or_default();
+                    formatting::format_file_with(&file, &mut cache)
+                }
+                false => formatting::format_file(&file),
+            }
+        })?;
+        match formatted {
             formatting::Formatted::Unchanged => Ok(Some(Vec::new())),
             formatting::Formatted::Edit { span, text } => Ok(Some(vec![TextEdit {
                 range: convert::range(&file, span, enc),
