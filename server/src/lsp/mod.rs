@@ -36,7 +36,9 @@ pub fn run_stdio() -> ExitCode {
         }
     };
     let watch = exit::ExitWatch::default();
-    let clean = runtime.block_on(async {
+    // The server runs as a task on the workers, not on this thread in `block_on`: the tasks it
+    // spawns (diagnoses) then start on the same worker, without waking a thread each time.
+    let serve_all = async move {
         let builder = tower_lsp::LspService::build(Backend::new)
             .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
             .custom_method("dlt/effectiveValue", Backend::effective_value)
@@ -64,7 +66,8 @@ pub fn run_stdio() -> ExitCode {
         // Let the last frames reach stdout.
         let _ = tokio::time::timeout(std::time::Duration::from_millis(500), output.sync()).await;
         clean
-    });
+    };
+    let clean = runtime.block_on(async { tokio::spawn(serve_all).await.unwrap_or(false) });
     // Background tasks (indexing, debounced diagnostics) must not keep the process alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     // The LSP specification: exit code 0 after `shutdown`, 1 without it.
