@@ -14,17 +14,20 @@ use super::documents::Document;
 use super::indexing;
 use super::publish;
 mod actions;
+mod capabilities;
+mod watched;
 
 use super::runner::{self, Runs};
 use super::settings::Settings;
-use super::state::{ClientCaps, Put, State};
+use super::state::{Put, State};
 use crate::features::hub_actions::{self, HubAction};
 use crate::features::{folding, formatting, symbols};
 use crate::model::discovery;
 use crate::model::dlthub::HubCommand;
 use crate::model::source::SourceFile;
-use crate::model::workspace::{DltFolder, PIN_FILE, WORKSPACE_MARKER};
+use crate::model::workspace::DltFolder;
 pub use actions::UNTRACK_COMMAND;
+use capabilities::{client_caps, server_capabilities};
 
 /// The server: a client handle and the shared state.
 pub struct Backend {
@@ -262,74 +265,6 @@ impl Backend {
         (discovery::dlt_dir_of(&path).is_some() && path.extension()? == "toml" && path.is_file())
             .then(|| Arc::new(SourceFile::load(&path)))
     }
-
-    /// Applies a watched-file event; returns the folder to re-diagnose.
-    async fn on_disk_change(&self, event: &FileEvent) -> Option<PathBuf> {
-        let path = convert::path(&event.uri)?;
-        let name = path.file_name()?.to_str()?.to_string();
-        if name == discovery::DOT_DLT {
-            return if event.typ == FileChangeType::DELETED {
-                let removed = self.state.update(|s| s.folders.remove(&path));
-                if let Some(folder) = removed {
-                    for f in folder.files.values() {
-                        publish::clear(&self.state, &self.client, &f.path).await;
-                    }
-                }
-                None
-            } else {
-                let folder = tokio::task::spawn_blocking({
-                    let (p, state) = (path.clone(), self.state.clone());
-                    move || state.load_folder(&p)
-                })
-                .await
-                .ok()?;
-                self.state.merge_folder(folder);
-                Some(path)
-            };
-        }
-        // Local state (`.dlt/state/…`, `.dlt/data/…`, a `*.duckdb` next to `.dlt`) appearing or
-        // going: the folder's view of its local paths is re-read.
-        let local_state = path.extension().is_some_and(|x| x == "duckdb")
-            || path
-                .ancestors()
-                .skip(2)
-                .any(|a| a.file_name().is_some_and(|n| n == discovery::DOT_DLT));
-        if local_state {
-            let owner = path
-                .ancestors()
-                .find(|a| a.file_name().is_some_and(|n| n == discovery::DOT_DLT))
-                .map(PathBuf::from)
-                .or_else(|| Some(path.parent()?.join(discovery::DOT_DLT)))?;
-            return self.state.update(|s| {
-                let f = s.folders.get_mut(&owner)?;
-                Arc::make_mut(f).reload_meta();
-                Some(owner.clone())
-            });
-        }
-        let dir = discovery::dlt_dir_of(&path)?;
-        let is_toml = path.extension().is_some_and(|x| x == "toml");
-        if name == WORKSPACE_MARKER || name == PIN_FILE || !is_toml {
-            self.state.update(|s| {
-                if let Some(f) = s.folders.get_mut(&dir) {
-                    Arc::make_mut(f).reload_meta();
-                }
-            });
-            return Some(dir);
-        }
-        if self.state.documents.contains_key(&path) {
-            return None; // the editor owns open documents
-        }
-        if event.typ == FileChangeType::DELETED || !path.is_file() {
-            let dir = self.state.update(|s| s.remove_file(&path));
-            publish::clear(&self.state, &self.client, &path).await;
-            return dir;
-        }
-        let p = path.clone();
-        let file = tokio::task::spawn_blocking(move || SourceFile::load(&p))
-            .await
-            .ok()?;
-        self.state.put_file(file)
-    }
 }
 
 #[tower_lsp::async_trait]
@@ -357,47 +292,7 @@ impl LanguageServer for Backend {
             .write()
             .unwrap_or_else(|e| e.into_inner()) =
             Settings::from_json(params.initialization_options.as_ref());
-        *self.state.caps.write().unwrap_or_else(|e| e.into_inner()) = ClientCaps {
-            work_done_progress: caps
-                .window
-                .as_ref()
-                .and_then(|w| w.work_done_progress)
-                .unwrap_or(false),
-            watched_files_dynamic: caps
-                .workspace
-                .as_ref()
-                .and_then(|w| w.did_change_watched_files.as_ref())
-                .and_then(|d| d.dynamic_registration)
-                .unwrap_or(false),
-            document_changes: workspace_edit_caps(caps)
-                .and_then(|w| w.document_changes)
-                .unwrap_or(false),
-            create_files: has_resource_op(caps, ResourceOperationKind::Create),
-            rename_files: has_resource_op(caps, ResourceOperationKind::Rename),
-            message_actions: caps
-                .window
-                .as_ref()
-                .and_then(|w| w.show_message.as_ref())
-                .is_some(),
-            snippets: caps
-                .text_document
-                .as_ref()
-                .and_then(|t| t.completion.as_ref())
-                .and_then(|c| c.completion_item.as_ref())
-                .and_then(|i| i.snippet_support)
-                .unwrap_or(false),
-            inlay_hints: caps
-                .text_document
-                .as_ref()
-                .and_then(|t| t.inlay_hint.as_ref())
-                .is_some(),
-            hierarchical_symbols: caps
-                .text_document
-                .as_ref()
-                .and_then(|t| t.document_symbol.as_ref())
-                .and_then(|d| d.hierarchical_document_symbol_support)
-                .unwrap_or(false),
-        };
+        *self.state.caps.write().unwrap_or_else(|e| e.into_inner()) = client_caps(caps);
         #[allow(deprecated)]
         let mut roots: Vec<PathBuf> = params
             .workspace_folders
@@ -431,57 +326,7 @@ impl LanguageServer for Backend {
                 name: "dlt-lsp".into(),
                 version: Some(env!("CARGO_PKG_VERSION").into()),
             }),
-            capabilities: ServerCapabilities {
-                position_encoding: Some(encoding),
-                text_document_sync: Some(TextDocumentSyncCapability::Options(
-                    TextDocumentSyncOptions {
-                        open_close: Some(true),
-                        change: Some(TextDocumentSyncKind::INCREMENTAL),
-                        save: Some(TextDocumentSyncSaveOptions::Supported(true)),
-                        ..Default::default()
-                    },
-                )),
-                document_symbol_provider: Some(OneOf::Left(true)),
-                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
-                document_formatting_provider: Some(OneOf::Left(true)),
-                completion_provider: Some(CompletionOptions {
-                    trigger_characters: Some(vec![".".into(), "[".into(), "=".into(), "\"".into()]),
-                    ..Default::default()
-                }),
-                hover_provider: Some(HoverProviderCapability::Simple(true)),
-                definition_provider: Some(OneOf::Left(true)),
-                references_provider: Some(OneOf::Left(true)),
-                inlay_hint_provider: Some(OneOf::Left(true)),
-                code_action_provider: Some(CodeActionProviderCapability::Options(
-                    CodeActionOptions {
-                        code_action_kinds: Some(vec![
-                            CodeActionKind::QUICKFIX,
-                            CodeActionKind::SOURCE,
-                        ]),
-                        work_done_progress_options: Default::default(),
-                        resolve_provider: None,
-                    },
-                )),
-                code_lens_provider: Some(CodeLensOptions {
-                    resolve_provider: None,
-                }),
-                execute_command_provider: Some(ExecuteCommandOptions {
-                    commands: HUB_COMMANDS
-                        .iter()
-                        .map(|(id, _)| id.to_string())
-                        .chain([UNTRACK_COMMAND.to_string()])
-                        .collect(),
-                    work_done_progress_options: Default::default(),
-                }),
-                workspace: Some(WorkspaceServerCapabilities {
-                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
-                        supported: Some(true),
-                        change_notifications: Some(OneOf::Left(true)),
-                    }),
-                    file_operations: None,
-                }),
-                ..Default::default()
-            },
+            capabilities: server_capabilities(encoding),
         })
     }
 
@@ -969,16 +814,6 @@ impl LanguageServer for Backend {
             }
         }
     }
-}
-
-fn workspace_edit_caps(caps: &ClientCapabilities) -> Option<&WorkspaceEditClientCapabilities> {
-    caps.workspace.as_ref()?.workspace_edit.as_ref()
-}
-
-fn has_resource_op(caps: &ClientCapabilities, op: ResourceOperationKind) -> bool {
-    workspace_edit_caps(caps)
-        .and_then(|w| w.resource_operations.as_ref())
-        .is_some_and(|ops| ops.contains(&op))
 }
 
 #[allow(deprecated)]
