@@ -336,6 +336,42 @@ fn formatting_again_after_edits_answers_for_the_current_text() {
     server.shutdown();
 }
 
+/// An edit's diagnostics come first for the edited document, before those of its folder's other
+/// files that the edit also changed (here a conflict of `organization_id` across two files).
+#[test]
+fn an_edited_document_is_published_before_its_siblings() {
+    let ws = Workspace::new(DEMO);
+    ws.write(
+        ".dlt/prod.config.toml",
+        "[runtime]\norganization_id = \"org-a\"\n",
+    );
+    let (mut server, _) = Server::start(&ws.root_uri(), None, full_capabilities());
+    let uri = ws.uri(".dlt/config.toml");
+    let sibling = ws.uri(".dlt/prod.config.toml");
+    let text = "[runtime]\norganization_id = \"org-a\"\n";
+    server.open(&uri, text);
+    server.diagnostics(&uri, |_| true);
+    server.diagnostics(&sibling, |_| true);
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{
+            "range": { "start": { "line": 1, "character": 22 }, "end": { "line": 1, "character": 23 } },
+            "text": "b" }] }),
+    );
+    let conflict = |m: &Value| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d["code"] == "organization-id-conflict"))
+    };
+    let first = server.wait_for("a conflict", conflict);
+    assert_eq!(first["params"]["uri"], json!(uri), "{first}");
+    assert_eq!(first["params"]["version"], json!(2));
+    let second = server.wait_for("the sibling's conflict", conflict);
+    assert_eq!(second["params"]["uri"], json!(sibling), "{second}");
+    server.shutdown();
+}
+
 #[test]
 fn answers_nested_document_symbols_and_folding_ranges() {
     let ws = Workspace::new(DEMO);

@@ -9,7 +9,7 @@ use tower_lsp::Client;
 
 use super::convert;
 use super::state::State;
-use crate::features::diagnostics::folder_diagnostics;
+use crate::features::diagnostics::file_diagnostics;
 use crate::model::source::SourceFile;
 use crate::model::text::Encoding;
 use crate::model::workspace::{DltFolder, Snapshot};
@@ -47,8 +47,26 @@ pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &Path, for
 }
 
 /// Diagnoses folders now, all at once (indexing publishes a whole batch so: a task per folder
-/// cost a thread hand-off each), and publishes what changed, the files open in the editor first.
+/// cost a thread hand-off each), and publishes what changed. The files open in the editor are
+/// diagnosed and published first, before their folders' other files: the user is looking at them,
+/// and a keystroke's diagnostics then wait for one file's rules, not a whole folder's.
 pub async fn publish_folders(state: &Arc<State>, client: &Client, dirs: Vec<PathBuf>, force: bool) {
+    let dirs = Arc::new(dirs);
+    for open in [true, false] {
+        let Some(results) = diagnose_files(state, &dirs, open).await else {
+            return;
+        };
+        publish_results(state, client, results, force).await;
+    }
+}
+
+/// The findings of the open (`open`) or the other files of `dirs`; `None` if the diagnosis was
+/// lost (the runtime is shutting down).
+async fn diagnose_files(
+    state: &Arc<State>,
+    dirs: &Arc<Vec<PathBuf>>,
+    open: bool,
+) -> Option<Converted> {
     let enc = state.encoding();
     let snap = state.snapshot();
     // A small workspace is diagnosed in place: the hand-off to a blocking thread and back cost
@@ -57,17 +75,20 @@ pub async fn publish_folders(state: &Arc<State>, client: &Client, dirs: Vec<Path
         .iter()
         .filter_map(|d| snap.folders.get(d))
         .flat_map(|f| f.files.values())
+        .filter(|f| f.version.is_some() == open)
         .map(|f| f.text.len())
         .sum();
-    let results = if bytes <= INLINE_DIAGNOSIS_BYTES {
-        diagnose_all(&snap, &dirs, enc)
-    } else {
-        let computed = tokio::task::spawn_blocking(move || diagnose_all(&snap, &dirs, enc)).await;
-        let Ok(results) = computed else {
-            return;
-        };
-        results
-    };
+    if bytes <= INLINE_DIAGNOSIS_BYTES {
+        return Some(diagnose_all(&snap, dirs, enc, open));
+    }
+    let dirs = dirs.clone();
+    tokio::task::spawn_blocking(move || diagnose_all(&snap, &dirs, enc, open))
+        .await
+        .ok()
+}
+
+/// Publishes what changed of `results` (everything when `force`).
+async fn publish_results(state: &Arc<State>, client: &Client, results: Converted, force: bool) {
     for (file, diags) in results {
         let Some(uri) = convert::url(&file.path) else {
             continue;
@@ -108,16 +129,17 @@ const INLINE_DIAGNOSIS_BYTES: usize = 64 * 1024;
 
 type Converted = Vec<(Arc<SourceFile>, Vec<tower_lsp::lsp_types::Diagnostic>)>;
 
-/// The findings of `dirs`, open documents first (the user is looking at them); a folder whose
-/// diagnosis panics keeps its previous diagnostics.
-fn diagnose_all(snap: &Snapshot, dirs: &[PathBuf], enc: Encoding) -> Converted {
+/// The findings of the open (`open`) or the other files of `dirs`; a folder whose diagnosis
+/// panics keeps its previous diagnostics.
+fn diagnose_all(snap: &Snapshot, dirs: &[PathBuf], enc: Encoding, open: bool) -> Converted {
     let mut results = Vec::new();
     for dir in dirs {
         let Some(folder) = snap.folders.get(dir) else {
             continue;
         };
-        let diagnosed =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| diagnose(snap, folder, enc)));
+        let diagnosed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            diagnose(snap, folder, enc, open)
+        }));
         match diagnosed {
             Ok(r) => results.extend(r),
             Err(_) => tracing::error!(
@@ -126,21 +148,22 @@ fn diagnose_all(snap: &Snapshot, dirs: &[PathBuf], enc: Encoding) -> Converted {
             ),
         }
     }
-    results.sort_by_key(|(file, _)| file.version.is_none());
     results
 }
 
-/// A folder's findings, converted for the client.
-fn diagnose(snap: &Snapshot, folder: &DltFolder, enc: Encoding) -> Converted {
+/// The findings of a folder's open (`open`) or other files, converted for the client.
+fn diagnose(snap: &Snapshot, folder: &DltFolder, enc: Encoding, open: bool) -> Converted {
     let lookup = |p: &Path| snap.file(p).map(|(_, f)| f.clone());
-    folder_diagnostics(snap, folder)
-        .into_iter()
-        .map(|(file, diags)| {
-            let converted = diags
+    folder
+        .files
+        .values()
+        .filter(|file| file.version.is_some() == open)
+        .map(|file| {
+            let converted = file_diagnostics(snap, folder, file)
                 .iter()
-                .map(|d| convert::diagnostic(&file, d, enc, lookup))
+                .map(|d| convert::diagnostic(file, d, enc, lookup))
                 .collect();
-            (file, converted)
+            (file.clone(), converted)
         })
         .collect()
 }
