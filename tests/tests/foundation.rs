@@ -372,6 +372,32 @@ fn an_edited_document_is_published_before_its_siblings() {
     server.shutdown();
 }
 
+/// The workspace is read from `initialize` on, but nothing reaches the client before it says
+/// `initialized` (the protocol forbids it); then every file's findings follow.
+#[test]
+fn reads_at_initialize_but_sends_nothing_before_initialized() {
+    let ws = Workspace::new(DEMO);
+    let mut server = Server::spawn(&[]);
+    server
+        .request(
+            "initialize",
+            json!({ "processId": null, "rootUri": ws.root_uri(), "capabilities": full_capabilities(),
+                    "workspaceFolders": [{ "uri": ws.root_uri(), "name": "ws" }] }),
+        )
+        .unwrap();
+    let early = server.try_wait_for(std::time::Duration::from_millis(500), &|m| {
+        m.get("method").is_some()
+    });
+    assert_eq!(early, None, "sent before `initialized`");
+    server.notify("initialized", json!({}));
+    let diags = server.diagnostics(&ws.uri(".dlt/prod.secrets.toml"), |d| !d.is_empty());
+    assert!(
+        codes(&diags).iter().any(|c| c == "toml-syntax"),
+        "{diags:?}"
+    );
+    server.shutdown();
+}
+
 #[test]
 fn answers_nested_document_symbols_and_folding_ranges() {
     let ws = Workspace::new(DEMO);

@@ -10,76 +10,110 @@ use tower_lsp::lsp_types::{
 };
 use tower_lsp::Client;
 
+use super::background::spawn_low_priority;
 use super::publish;
 use super::state::State;
 use crate::model::discovery::{self, DirScan, WalkLimits};
 use crate::model::git::GitCache;
 use crate::model::workspace::DltFolder;
 
-/// Finds and reads every folder, reporting progress, then publishes all diagnostics.
+/// Finds and reads every folder, reporting progress, and publishes all diagnostics.
 pub async fn index_workspace(state: Arc<State>, client: Client) {
+    let reading = start_reading(state.clone());
+    publish_read(state, client, reading).await;
+}
+
+/// Indexing that has started reading the workspace into the snapshot; its findings are
+/// published by [`publish_read`].
+///
+/// Reading starts at `initialize`, publishing at `initialized` (a server may send nothing before
+/// its `initialize` answer has been read): the round trip in between is time the reading gets
+/// ahead, and a file opened right after `initialized` then usually finds its folder read already
+/// instead of reading it first (issue 7).
+pub struct Reading {
+    events: tokio::sync::mpsc::UnboundedReceiver<Read>,
+}
+
+/// What the reading reports, in this order: `Found` once, then `Loaded` per batch.
+enum Read {
+    /// The folders found and their TOML files.
+    Found { folders: usize, files: usize },
+    /// A batch of folders, in the snapshot now, with their number of files.
+    Loaded { dirs: Vec<PathBuf>, files: usize },
+}
+
+/// Starts finding and reading every `.dlt` folder under the workspace roots into the snapshot.
+pub fn start_reading(state: Arc<State>) -> Reading {
+    let (tx, events) = tokio::sync::mpsc::unbounded_channel();
     let roots = state
         .roots
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    let progress = Reporter::begin(&state, &client, "Indexing dlt workspaces").await;
-    // Each folder is listed once: the listing gives the file count for progress and then
-    // serves loading.
-    let dirs: Vec<(PathBuf, DirScan)> = tokio::task::spawn_blocking(move || {
-        discovery::find_dlt_dirs(&roots, WalkLimits::default())
+    // One blocking thread walks the roots, lists each folder once (the listing gives the file
+    // count for progress and then serves loading) and reads the folders in batches, in one pass
+    // of the shared git cache (what it read of each repository serves every folder), while the
+    // publishing task diagnoses the previous batch: both cores busy, progress advancing.
+    spawn_low_priority("dlt-lsp-index", move || {
+        let dirs: Vec<(PathBuf, DirScan)> = discovery::find_dlt_dirs(&roots, WalkLimits::default())
             .into_iter()
             .map(|d| {
                 let scan = DirScan::read(&d);
                 (d, scan)
             })
-            .collect()
-    })
-    .await
-    .unwrap_or_default();
-    let total_files: usize = dirs.iter().map(|(_, scan)| scan.toml_files.len()).sum();
-    let mut done_files = 0usize;
-    // One loader thread reads the folders in chunks, in one pass of the shared git cache (what
-    // it read of each repository serves every folder), while this task merges and publishes the
-    // previous chunk: both cores busy, progress advancing.
-    let chunk = (dirs.len() / 16).clamp(1, 64);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<DltFolder>>(2);
-    let count = dirs.len();
-    let loader = state.clone();
-    tokio::task::spawn_blocking(move || {
-        loader.with_git(GitCache::begin_pass);
+            .collect();
+        let files = dirs.iter().map(|(_, scan)| scan.toml_files.len()).sum();
+        let _ = tx.send(Read::Found {
+            folders: dirs.len(),
+            files,
+        });
+        let chunk = (dirs.len() / 16).clamp(1, 64);
+        state.with_git(GitCache::begin_pass);
         for batch in dirs.chunks(chunk) {
-            let folders = batch
+            let folders: Vec<DltFolder> = batch
                 .iter()
                 .filter_map(|(d, scan)| {
                     // Locked per folder, for its git state only: whoever else needs the cache
                     // meanwhile waits for one folder's git state at most.
                     let load = || {
                         let mut folder = DltFolder::load_scanned(d, scan);
-                        loader.with_git(|git| folder.reload_git_with(git));
+                        state.with_git(|git| folder.reload_git_with(git));
                         folder
                     };
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).ok()
                 })
                 .collect();
-            if tx.blocking_send(folders).is_err() {
+            let files = folders.iter().map(|f| f.files.len()).sum();
+            let dirs = state.merge_folders(folders);
+            if tx.send(Read::Loaded { dirs, files }).is_err() {
                 break;
             }
         }
-        loader.with_git(GitCache::end_pass);
+        state.with_git(GitCache::end_pass);
     });
-    while let Some(folders) = rx.recv().await {
-        done_files += folders.iter().map(|f| f.files.len()).sum::<usize>();
-        let dirs = state.merge_folders(folders);
-        publish::publish_folders(&state, &client, dirs, false).await;
-        progress
-            .report(
-                &client,
-                format!("{done_files}/{total_files} files"),
-                done_files,
-                total_files,
-            )
-            .await;
+    Reading { events }
+}
+
+/// Publishes the findings of what `reading` reads, reporting progress.
+pub async fn publish_read(state: Arc<State>, client: Client, mut reading: Reading) {
+    let progress = Reporter::begin(&state, &client, "Indexing dlt workspaces").await;
+    let (mut count, mut total_files, mut done_files) = (0, 0, 0);
+    while let Some(event) = reading.events.recv().await {
+        match event {
+            Read::Found { folders, files } => (count, total_files) = (folders, files),
+            Read::Loaded { dirs, files } => {
+                done_files += files;
+                publish::publish_folders(&state, &client, dirs, false).await;
+                progress
+                    .report(
+                        &client,
+                        format!("{done_files}/{total_files} files"),
+                        done_files,
+                        total_files,
+                    )
+                    .await;
+            }
+        }
     }
     progress
         .end(

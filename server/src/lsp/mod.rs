@@ -1,5 +1,6 @@
 //! The protocol layer: the only code that knows tower-lsp and lsp-types.
 
+mod background;
 pub mod convert;
 pub mod documents;
 mod edits;

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use dashmap::DashMap;
 
 use super::documents::Document;
+use super::indexing::Reading;
 use super::settings::Settings;
 use crate::features::format_pieces::FormatCache;
 use crate::model::git::GitCache;
@@ -37,6 +38,8 @@ pub struct State {
     pub caps: RwLock<ClientCaps>,
     /// Serialises snapshot updates so concurrent writers never lose each other's changes.
     write_lock: Mutex<()>,
+    /// The workspace reading started at `initialize`, until `initialized` publishes it.
+    reading: Mutex<Option<Reading>>,
     /// What was read of each git repository, shared by indexing, opened folders and refreshes.
     /// Taken after `write_lock` when both are needed, never the other way round.
     git: Mutex<GitCache>,
@@ -166,6 +169,19 @@ impl State {
     /// to re-publish.
     pub fn refresh_git(&self, all: bool) -> Vec<PathBuf> {
         self.update(|s| self.with_git(|git| s.refresh_git(all, git)))
+    }
+
+    /// Keeps the reading started at `initialize` for `initialized`.
+    pub fn set_reading(&self, reading: Reading) {
+        *self.reading.lock().unwrap_or_else(|e| e.into_inner()) = Some(reading);
+    }
+
+    /// The reading started at `initialize`, once.
+    pub fn take_reading(&self) -> Option<Reading> {
+        self.reading
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     /// Runs `f` with the shared git cache.

@@ -320,6 +320,10 @@ impl LanguageServer for Backend {
         });
         *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
         self.set_run_context();
+        // The workspace is read while the client reads this answer; its findings are published
+        // once the client says `initialized`.
+        self.state
+            .set_reading(indexing::start_reading(self.state.clone()));
 
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
@@ -352,9 +356,13 @@ impl LanguageServer for Backend {
                 tracing::warn!("client refused file watching: {e}");
             }
         }
-        tokio::spawn(indexing::index_workspace(
+        // Reading started at `initialize`; an `initialized` without it (a second one) reads now.
+        let reading = self.state.take_reading();
+        let reading = reading.unwrap_or_else(|| indexing::start_reading(self.state.clone()));
+        tokio::spawn(indexing::publish_read(
             self.state.clone(),
             self.client.clone(),
+            reading,
         ));
     }
 

@@ -1,0 +1,63 @@
+//! Threads for background work (reading the workspace) that yield the processor to the
+//! editor's requests.
+
+/// Runs `work` on a thread of its own at a lower scheduling priority.
+///
+/// Reading a large workspace keeps both cores of a small machine busy for a while; a file the
+/// user opens meanwhile, and every hover, must not wait for it. A thread of its own, not tokio's
+/// blocking pool, because a thread's priority can be lowered but not raised back.
+pub fn spawn_low_priority(name: &str, work: impl FnOnce() + Send + 'static) {
+    let spawned = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            lower_priority();
+            work();
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the {name} thread: {e}");
+    }
+}
+
+/// Lowers the calling thread's priority to nice 10 at least (Linux schedules each thread on its
+/// own).
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // SAFETY: getpriority and setpriority have no memory effects; `who = 0` is the calling
+    // thread on Linux. getpriority's -1 may also be an error: then 10 is asked for anyway.
+    let r = unsafe {
+        let current = libc::getpriority(libc::PRIO_PROCESS, 0);
+        libc::setpriority(libc::PRIO_PROCESS, 0, current.max(10))
+    };
+    if r != 0 {
+        tracing::debug!(
+            "could not lower the priority of a background thread: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    fn nice_of_this_thread() -> i32 {
+        // SAFETY: as above.
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }
+    }
+
+    #[test]
+    fn runs_the_work_at_a_lower_priority_and_leaves_the_caller_alone() {
+        let before = nice_of_this_thread();
+        let (tx, rx) = std::sync::mpsc::channel();
+        spawn_low_priority("test", move || tx.send(nice_of_this_thread()).unwrap());
+        let nice = rx.recv().unwrap();
+        assert!(
+            nice >= 10 && nice >= before,
+            "background nice {nice}, caller {before}"
+        );
+        assert_eq!(nice_of_this_thread(), before);
+    }
+}
