@@ -45,6 +45,7 @@ enum Read {
 /// Starts finding and reading every `.dlt` folder under the workspace roots into the snapshot.
 pub fn start_reading(state: Arc<State>) -> Reading {
     let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+    let (loaded_tx, mut loaded) = tokio::sync::mpsc::unbounded_channel::<Vec<DltFolder>>();
     let roots = state
         .roots
         .read()
@@ -54,7 +55,10 @@ pub fn start_reading(state: Arc<State>) -> Reading {
     // count for progress and then serves loading) and reads the folders in batches, in one pass
     // of the shared git cache (what it read of each repository serves every folder), while the
     // publishing task diagnoses the previous batch: both cores busy, progress advancing.
+    let reader = state.clone();
+    let found = tx.clone();
     spawn_low_priority("dlt-lsp-index", move || {
+        let state = reader;
         let dirs: Vec<(PathBuf, DirScan)> = discovery::find_dlt_dirs(&roots, WalkLimits::default())
             .into_iter()
             .map(|d| {
@@ -63,7 +67,7 @@ pub fn start_reading(state: Arc<State>) -> Reading {
             })
             .collect();
         let files = dirs.iter().map(|(_, scan)| scan.toml_files.len()).sum();
-        let _ = tx.send(Read::Found {
+        let _ = found.send(Read::Found {
             folders: dirs.len(),
             files,
         });
@@ -83,13 +87,22 @@ pub fn start_reading(state: Arc<State>) -> Reading {
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).ok()
                 })
                 .collect();
+            if loaded_tx.send(folders).is_err() {
+                break;
+            }
+        }
+        state.with_git(GitCache::end_pass);
+    });
+    // Batches join the snapshot here, at normal priority: the snapshot's write lock must never
+    // wait for a thread that the scheduler puts behind the editor's requests.
+    tokio::spawn(async move {
+        while let Some(folders) = loaded.recv().await {
             let files = folders.iter().map(|f| f.files.len()).sum();
             let dirs = state.merge_folders(folders);
             if tx.send(Read::Loaded { dirs, files }).is_err() {
                 break;
             }
         }
-        state.with_git(GitCache::end_pass);
     });
     Reading { events }
 }
