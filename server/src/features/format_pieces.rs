@@ -29,8 +29,8 @@ use taplo::formatter::Options;
 use taplo::rowan::{GreenNode, GreenNodeData, GreenToken, GreenTokenData, NodeOrToken};
 use taplo::syntax::{SyntaxKind, SyntaxNode};
 
-/// Pieces are at least this long (bytes), unless the file has no later cut point.
-const MIN_PIECE: usize = 4096;
+/// Pieces are at least this long in bytes, where the file allows (a later cut point).
+pub const PIECE_BYTES: usize = 4096;
 
 type Child<'a> = NodeOrToken<&'a GreenNodeData, &'a GreenTokenData>;
 type OwnedChild = NodeOrToken<GreenNode, GreenToken>;
@@ -86,9 +86,6 @@ pub fn format_changes(
     }
     Some((pieces[first].start, pieces[last].end, out))
 }
-
-/// Pieces are at least this long in bytes, where the file allows.
-pub const PIECE_BYTES: usize = MIN_PIECE;
 
 /// The pieces of `text` with their formatting, reusing and then refreshing `cache`.
 fn format_pieces(
@@ -273,7 +270,7 @@ mod tests {
     /// Pieces of every size give taplo's output, fresh and from a warm cache.
     fn assert_same(text: &str) {
         let expected = whole(text);
-        for min_piece in [0, 1, 40, 200, MIN_PIECE] {
+        for min_piece in [0, 1, 40, 200, PIECE_BYTES] {
             let mut cache = FormatCache::default();
             assert_eq!(
                 by_pieces(text, min_piece, &mut cache),
