@@ -51,10 +51,10 @@ pub fn start_reading(state: Arc<State>) -> Reading {
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    // One blocking thread walks the roots, lists each folder once (the listing gives the file
-    // count for progress and then serves loading) and reads the folders in batches, in one pass
-    // of the shared git cache (what it read of each repository serves every folder), while the
-    // publishing task diagnoses the previous batch: both cores busy, progress advancing.
+    // One thread of lower priority walks the roots, lists each folder once (the listing gives
+    // the file count for progress and then serves loading) and reads the folders in batches, in
+    // one pass of the shared git cache (what it read of each repository serves every folder),
+    // while the publishing task diagnoses the previous batch: both cores busy, progress advancing.
     let reader = state.clone();
     let found = tx.clone();
     spawn_low_priority("dlt-lsp-index", move || {

@@ -795,18 +795,16 @@ impl LanguageServer for Backend {
         };
         let enc = self.state.encoding();
         let formatted = guarded("formatting", || {
-            match self.state.documents.contains_key(&file.path) {
-                // Open documents keep what their pieces formatted to, for the next request.
-                true => {
-                    let mut cache = self
-                        .state
-                        .format_caches
-                        .entry(file.path.clone())
-                        .or_default();
-                    formatting::format_file_with(&file, &mut cache)
-                }
-                false => formatting::format_file(&file),
+            if !self.state.documents.contains_key(&file.path) {
+                return formatting::format_file(&file);
             }
+            // Open documents keep what their pieces formatted to, for the next request.
+            let mut cache = self
+                .state
+                .format_caches
+                .entry(file.path.clone())
+                .or_default();
+            formatting::format_file_with(&file, &mut cache)
         })?;
         match formatted {
             formatting::Formatted::Unchanged => Ok(Some(Vec::new())),
