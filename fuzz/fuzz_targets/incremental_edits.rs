@@ -1,7 +1,8 @@
 //! Random incremental edits through the editor's document store (ropey), in each position
 //! encoding, checked after every edit against the same edit applied to a plain `String` with the
-//! model's `LineIndex`: the texts must be byte-identical, and the diagnostics of the final text
-//! identical to those of a full re-sync.
+//! model's `LineIndex`: the texts must be byte-identical, each edit's re-parse of only the edited
+//! sections identical to a whole parse, and the diagnostics of the final text identical to those
+//! of a full re-sync.
 #![no_main]
 
 use std::path::Path;
@@ -12,6 +13,7 @@ use dlt_lsp::features::diagnostics;
 use dlt_lsp::lsp::documents::Document;
 use dlt_lsp::model::source::SourceFile;
 use dlt_lsp::model::text::{Encoding, LineCol, LineIndex};
+use dlt_lsp::model::toml::TomlDoc;
 use dlt_lsp::model::workspace::{DltFolder, Snapshot};
 use libfuzzer_sys::fuzz_target;
 use tower_lsp::lsp_types::{Position, Range};
@@ -67,7 +69,9 @@ fuzz_target!(|input: Input| {
     let enc = [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32][usize::from(input.encoding % 3)];
     let mut doc = Document::new(&input.initial, 1);
     let mut plain = input.initial.clone();
+    let mut parsed = TomlDoc::parse(&plain);
     for edit in input.edits.iter().take(64) {
+        let before = plain.clone();
         if edit.full {
             doc.apply(None, &edit.text, enc);
             plain = edit.text.clone();
@@ -91,6 +95,12 @@ fuzz_target!(|input: Input| {
             doc.rope.len_lines() as u32,
             LineIndex::new(&plain).line_count()
         );
+        // Re-parsing only the edited sections must give exactly the whole parse.
+        parsed = parsed.reparse(&before, &plain);
+        let whole = TomlDoc::parse(&plain);
+        assert_eq!(parsed.green, whole.green, "tree after {edit:?}");
+        assert_eq!(parsed.errors, whole.errors, "errors after {edit:?}");
+        assert_eq!(parsed.root, whole.root, "tables after {edit:?}");
     }
     // Edits are positioned with the rope's lines, diagnostics with the line index's: both must
     // agree on where every line starts.

@@ -71,11 +71,27 @@ fn bench(c: &mut Criterion) {
     let text: Arc<str> = config_20k().into();
     let path = path();
 
+    c.bench_function("taplo parse 20k lines", |b| {
+        b.iter(|| taplo::parser::parse(black_box(&text)))
+    });
+    c.bench_function("TomlDoc::parse 20k lines", |b| {
+        b.iter(|| dlt_lsp::model::toml::TomlDoc::parse(black_box(&text)))
+    });
     c.bench_function("from_text 20k lines", |b| {
         b.iter(|| SourceFile::from_text(&path, black_box(text.clone()), Some(1)))
     });
 
     let file = SourceFile::from_text(&path, text.clone(), Some(1));
+    // A keystroke in the middle of the file: a value's last digit changes.
+    let edited: Arc<str> = {
+        let mid = text.len() / 2;
+        let at = mid + text[mid..].find(|c: char| c.is_ascii_digit()).unwrap();
+        let digit = if &text[at..at + 1] == "7" { "8" } else { "7" };
+        format!("{}{digit}{}", &text[..at], &text[at + 1..]).into()
+    };
+    c.bench_function("edited 20k lines (one digit)", |b| {
+        b.iter(|| file.edited(black_box(edited.clone()), Some(2)))
+    });
     // 500 key offsets spread over the file, as the LSP driver hovers.
     let offsets: Vec<usize> = {
         let mut starts = vec![0];

@@ -114,7 +114,10 @@ impl State {
             let doc = self.documents.get(path)?;
             (doc.text(), doc.version)
         };
-        let file = SourceFile::from_text(path, text.into(), Some(version));
+        let file = match self.snapshot().file(path) {
+            Some((_, previous)) => previous.edited(text.into(), Some(version)),
+            None => SourceFile::from_text(path, text.into(), Some(version)),
+        };
         let mut git_pending = false;
         let dir = self.update(|s| {
             s.put_file(file, |dir| {

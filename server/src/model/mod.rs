@@ -8,6 +8,7 @@ pub mod dlthub;
 pub mod files;
 pub mod git;
 pub mod profiles;
+pub mod reparse;
 pub mod resolve;
 pub mod schema;
 pub mod secrets;

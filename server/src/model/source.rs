@@ -34,7 +34,8 @@ pub struct SourceFile {
     pub role: FileRole,
     pub text: Arc<str>,
     pub line_index: LineIndex,
-    pub doc: TomlDoc,
+    /// Shared with the file's earlier states while its text is unchanged.
+    pub doc: Arc<TomlDoc>,
     /// Set when the text could not be read or decoded; `text` is then empty.
     pub load_error: Option<LoadError>,
     /// The editor's version when the text comes from an open document.
@@ -53,7 +54,30 @@ impl SourceFile {
             path: path.to_path_buf(),
             name,
             line_index: LineIndex::new(&text),
-            doc: TomlDoc::parse(&text),
+            doc: Arc::new(TomlDoc::parse(&text)),
+            text,
+            load_error: None,
+            version,
+        }
+    }
+
+    /// Analyses `text`, an edit of this file's text: only the sections the edit touches are
+    /// parsed again when that gives the same parse ([`TomlDoc::reparse`]).
+    pub fn edited(&self, text: Arc<str>, version: Option<i32>) -> SourceFile {
+        if self.load_error.is_some() {
+            return SourceFile::from_text(&self.path, text, version);
+        }
+        let doc = if text == self.text {
+            self.doc.clone()
+        } else {
+            Arc::new(self.doc.reparse(&self.text, &text))
+        };
+        SourceFile {
+            role: self.role.clone(),
+            path: self.path.clone(),
+            name: self.name.clone(),
+            line_index: LineIndex::new(&text),
+            doc,
             text,
             load_error: None,
             version,
@@ -65,7 +89,9 @@ impl SourceFile {
         match read_text(path) {
             Ok(text) => {
                 let mut file = SourceFile::from_text(path, text.into(), None);
-                file.doc.shrink_to_fit();
+                if let Some(doc) = Arc::get_mut(&mut file.doc) {
+                    doc.shrink_to_fit();
+                }
                 file
             }
             Err(e) => {

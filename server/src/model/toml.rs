@@ -9,6 +9,11 @@ use indexmap::IndexMap;
 use rustc_hash::FxHasher;
 use taplo::syntax::{SyntaxKind, SyntaxNode, SyntaxToken};
 
+use super::reparse::{self, Change};
+
+mod build;
+mod green;
+
 /// A byte range in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub struct Span {
@@ -186,6 +191,8 @@ pub struct TomlDoc {
     pub errors: Vec<TomlError>,
     /// The syntax tree, for position lookups, formatting and folding.
     pub green: taplo::rowan::GreenNode,
+    /// taplo's own errors for `green`, as it reported them: what an edit's re-parse starts from.
+    parse_errors: Vec<taplo::parser::Error>,
 }
 
 /// Deeper nesting than this is refused before taplo's recursive parser sees it.
@@ -206,12 +213,33 @@ impl TomlDoc {
                     first: None,
                 }],
                 green: taplo::parser::parse("").green_node,
+                parse_errors: Vec::new(),
             };
         }
         let parse = taplo::parser::parse(text);
-        let syntax = SyntaxNode::new_root(parse.green_node.clone());
-        let mut errors: Vec<TomlError> = parse
-            .errors
+        TomlDoc::build(parse.green_node, parse.errors)
+    }
+
+    /// Parses `new`, an edit of `old`, which `self` is the parse of: only the top-level sections
+    /// the edit touches are parsed again when that gives exactly the whole parse
+    /// ([`reparse`](super::reparse)), the whole text otherwise.
+    pub fn reparse(&self, old: &str, new: &str) -> TomlDoc {
+        let Some(change) = Change::between(old, new) else {
+            return self.clone();
+        };
+        if nesting_exceeds(new, MAX_NESTING).is_some() {
+            return TomlDoc::parse(new);
+        }
+        match reparse::reparse(&self.green, &self.parse_errors, old, new, change) {
+            Some(r) => TomlDoc::build(r.green, r.errors),
+            None => TomlDoc::parse(new),
+        }
+    }
+
+    /// The tree of tables and every error, from taplo's syntax tree and errors.
+    fn build(green: taplo::rowan::GreenNode, parse_errors: Vec<taplo::parser::Error>) -> TomlDoc {
+        let syntax = SyntaxNode::new_root(green.clone());
+        let mut errors: Vec<TomlError> = parse_errors
             .iter()
             .map(|e| TomlError {
                 kind: TomlErrorKind::Syntax,
@@ -221,17 +249,14 @@ impl TomlDoc {
             })
             .collect();
         unclosed_array_header_at_eof(&syntax, &mut errors);
-        let mut builder = Builder {
-            root: Table::default(),
-            errors: Vec::new(),
-        };
-        builder.build(&syntax);
-        errors.extend(builder.errors);
+        let (root, semantic) = build::tables(&green);
+        errors.extend(semantic);
         errors.sort_by_key(|e| e.span);
         TomlDoc {
-            root: builder.root,
+            root,
             errors,
-            green: parse.green_node,
+            green,
+            parse_errors,
         }
     }
 
@@ -257,11 +282,10 @@ impl TomlDoc {
 /// it; formatting then appends a newline and the error appears (found by fuzzing). Reports it.
 fn unclosed_array_header_at_eof(root: &SyntaxNode, errors: &mut Vec<TomlError>) {
     let end = root.text_range().end();
+    // Only the last node can end where the file ends (nodes are never empty).
     let Some(header) = root
-        .children()
-        .filter(|c| c.kind() == SyntaxKind::TABLE_ARRAY_HEADER)
-        .last()
-        .filter(|h| h.text_range().end() == end)
+        .last_child()
+        .filter(|h| h.kind() == SyntaxKind::TABLE_ARRAY_HEADER && h.text_range().end() == end)
     else {
         return;
     };
@@ -308,7 +332,11 @@ fn bad_char_span(root: &SyntaxNode, e: &taplo::parser::Error) -> Option<Span> {
 
 /// The text of a key segment with quotes removed and escapes resolved.
 pub fn key_text(token: &SyntaxToken) -> String {
-    let t = token.text();
+    unquote_key(token.text())
+}
+
+/// A key segment's text with quotes removed and escapes resolved.
+fn unquote_key(t: &str) -> String {
     if let Some(inner) = t.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
         taplo::util::unescape(inner).unwrap_or_else(|_| inner.to_string())
     } else if let Some(inner) = t.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
@@ -371,398 +399,6 @@ fn nesting_exceeds(text: &str, max: usize) -> Option<usize> {
         i += 1;
     }
     None
-}
-
-struct Builder {
-    root: Table,
-    errors: Vec<TomlError>,
-}
-
-/// Where entries of the current section go: a path from the root, where an array of tables
-/// means its last element.
-type Section = Vec<String>;
-
-impl Builder {
-    fn build(&mut self, root: &SyntaxNode) {
-        let mut section: Section = Vec::new();
-        // Header node whose section is open, to extend its full span over its entries.
-        let mut open_header: Option<Section> = None;
-        // Entries of the current section, inserted together when it closes: the section's table
-        // and header are then looked up once per section instead of once per entry (issue 7:
-        // those lookups were a tenth of a 20,000-line file's parse).
-        let mut pending: Vec<SyntaxNode> = Vec::new();
-        for child in root.children() {
-            match child.kind() {
-                SyntaxKind::TABLE_HEADER | SyntaxKind::TABLE_ARRAY_HEADER => {
-                    let Some(key) = child.children().find(|c| c.kind() == SyntaxKind::KEY) else {
-                        continue;
-                    };
-                    let segs = key_segments(&key);
-                    if segs.is_empty() {
-                        continue;
-                    }
-                    self.flush(&section, open_header.as_deref(), &mut pending);
-                    let span = Span::of(child.text_range());
-                    let array = child.kind() == SyntaxKind::TABLE_ARRAY_HEADER;
-                    if self.open_table(&segs, span, array) {
-                        section = segs.into_iter().map(|(s, _)| s).collect();
-                        open_header = Some(section.clone());
-                    } else {
-                        // Entries of a rejected header are still checked, in a scratch table.
-                        section = vec!["\u{0}invalid".into()];
-                        open_header = None;
-                        self.root.entries.shift_remove("\u{0}invalid");
-                        let scratch = Node {
-                            value: Value::Table(Table::default()),
-                            def: Def::Header,
-                            key_span: span,
-                            value_span: span,
-                            full_span: span,
-                        };
-                        self.root.entries.insert("\u{0}invalid".into(), scratch);
-                    }
-                }
-                SyntaxKind::ENTRY => pending.push(child),
-                _ => {}
-            }
-        }
-        self.flush(&section, open_header.as_deref(), &mut pending);
-        self.root.entries.shift_remove("\u{0}invalid");
-    }
-
-    /// Inserts the pending entries of `section` and extends its header's span over them.
-    fn flush(
-        &mut self,
-        section: &[String],
-        header: Option<&[String]>,
-        pending: &mut Vec<SyntaxNode>,
-    ) {
-        let Some(cover) = pending
-            .iter()
-            .map(|e| Span::of(e.text_range()))
-            .reduce(Span::cover)
-        else {
-            return;
-        };
-        if let Some(table) = table_at_mut(&mut self.root, section) {
-            for entry in pending.iter() {
-                insert_entry(table, entry, &mut self.errors, 0);
-            }
-        }
-        if let Some(h) = header {
-            if let Some(node) = node_at_mut(&mut self.root, h) {
-                node.full_span = node.full_span.cover(cover);
-            }
-        }
-        pending.clear();
-    }
-
-    /// Opens `[segs]` or `[[segs]]`; returns false (with an error) when TOML forbids it.
-    fn open_table(&mut self, segs: &[(String, Span)], span: Span, array: bool) -> bool {
-        let mut table = &mut self.root;
-        let last = segs.len() - 1;
-        for (i, (name, kspan)) in segs.iter().enumerate() {
-            if i < last {
-                let node = table.entries.entry(name.clone()).or_insert_with(|| Node {
-                    value: Value::Table(Table::default()),
-                    def: Def::Implicit,
-                    key_span: *kspan,
-                    value_span: *kspan,
-                    full_span: *kspan,
-                });
-                let first = node.key_span;
-                let next = match (&mut node.value, node.def) {
-                    (Value::Table(t), Def::Implicit | Def::Header | Def::Dotted) => t,
-                    (Value::Array(items), Def::ArrayOfTables) => match items.last_mut() {
-                        Some(Node {
-                            value: Value::Table(t),
-                            ..
-                        }) => t,
-                        _ => return false,
-                    },
-                    _ => {
-                        self.errors.push(TomlError {
-                            kind: TomlErrorKind::DuplicateTable,
-                            span: *kspan,
-                            message: format!(
-                                "`{name}` is already defined as a value, not a table that can be extended"
-                            ),
-                            first: Some(first),
-                        });
-                        return false;
-                    }
-                };
-                table = next;
-                continue;
-            }
-            let new_table = || Node {
-                value: Value::Table(Table::default()),
-                def: Def::Header,
-                key_span: *kspan,
-                value_span: span,
-                full_span: span,
-            };
-            match table.entries.get_mut(name) {
-                None if array => {
-                    table.entries.insert(
-                        name.clone(),
-                        Node {
-                            value: Value::Array(vec![new_table()]),
-                            def: Def::ArrayOfTables,
-                            key_span: *kspan,
-                            value_span: span,
-                            full_span: span,
-                        },
-                    );
-                }
-                None => {
-                    table.entries.insert(name.clone(), new_table());
-                }
-                Some(node) if array && node.def == Def::ArrayOfTables => {
-                    if let Value::Array(items) = &mut node.value {
-                        items.push(new_table());
-                    }
-                }
-                Some(node) if !array && node.def == Def::Implicit => {
-                    node.def = Def::Header;
-                    node.key_span = *kspan;
-                    node.value_span = span;
-                    node.full_span = span;
-                }
-                Some(node) => {
-                    let full: Vec<&str> = segs.iter().map(|(s, _)| s.as_str()).collect();
-                    let message = match node.def {
-                        Def::Header | Def::Dotted | Def::Inline => {
-                            format!("table `{}` is defined more than once", full.join("."))
-                        }
-                        _ => format!("`{}` is already defined as a value", full.join(".")),
-                    };
-                    self.errors.push(TomlError {
-                        kind: TomlErrorKind::DuplicateTable,
-                        span: *kspan,
-                        message,
-                        first: Some(node.key_span),
-                    });
-                    return false;
-                }
-            }
-        }
-        true
-    }
-}
-
-fn table_at_mut<'a>(root: &'a mut Table, path: &[String]) -> Option<&'a mut Table> {
-    let mut table = root;
-    for name in path {
-        let node = table.entries.get_mut(name)?;
-        table = match &mut node.value {
-            Value::Table(t) => t,
-            Value::Array(items) => match items.last_mut() {
-                Some(Node {
-                    value: Value::Table(t),
-                    ..
-                }) => t,
-                _ => return None,
-            },
-            _ => return None,
-        };
-    }
-    Some(table)
-}
-
-fn node_at_mut<'a>(root: &'a mut Table, path: &[String]) -> Option<&'a mut Node> {
-    let (last, parents) = path.split_last()?;
-    let node = table_at_mut(root, parents)?.entries.get_mut(last)?;
-    if node.def != Def::ArrayOfTables {
-        return Some(node);
-    }
-    match &mut node.value {
-        Value::Array(items) => items.last_mut(),
-        _ => None,
-    }
-}
-
-/// Inserts one `key = value` ENTRY node into `table`.
-fn insert_entry(table: &mut Table, entry: &SyntaxNode, errors: &mut Vec<TomlError>, depth: usize) {
-    let Some(key) = entry.children().find(|c| c.kind() == SyntaxKind::KEY) else {
-        return;
-    };
-    let segs = key_segments(&key);
-    let Some(((last, last_span), parents)) = segs.split_last() else {
-        return;
-    };
-    let full_span = Span::of(entry.text_range());
-    let value_node = entry.children().find(|c| c.kind() == SyntaxKind::VALUE);
-    let mut table = table;
-    for (name, kspan) in parents {
-        let node = table.entries.entry(name.clone()).or_insert_with(|| Node {
-            value: Value::Table(Table::default()),
-            def: Def::Dotted,
-            key_span: *kspan,
-            value_span: *kspan,
-            full_span,
-        });
-        if node.def == Def::Dotted {
-            node.full_span = node.full_span.cover(full_span);
-        }
-        let first = node.key_span;
-        match (&mut node.value, node.def) {
-            (Value::Table(t), Def::Dotted) => table = t,
-            _ => {
-                errors.push(TomlError {
-                    kind: TomlErrorKind::DuplicateKey,
-                    span: *kspan,
-                    message: format!("`{name}` is already defined; a dotted key cannot extend it"),
-                    first: Some(first),
-                });
-                return;
-            }
-        }
-    }
-    let value = match &value_node {
-        Some(v) => convert_value(v, errors, depth),
-        None => (Value::Invalid, Def::Value, full_span),
-    };
-    if let Some(existing) = table.entries.get(last) {
-        errors.push(TomlError {
-            kind: TomlErrorKind::DuplicateKey,
-            span: *last_span,
-            message: format!("duplicate key `{last}`"),
-            first: Some(existing.key_span),
-        });
-        return;
-    }
-    table.entries.insert(
-        last.clone(),
-        Node {
-            value: value.0,
-            def: value.1,
-            key_span: *last_span,
-            value_span: value.2,
-            full_span,
-        },
-    );
-}
-
-/// Converts a VALUE node (or an ARRAY / INLINE_TABLE node inside one).
-fn convert_value(
-    value: &SyntaxNode,
-    errors: &mut Vec<TomlError>,
-    depth: usize,
-) -> (Value, Def, Span) {
-    let span = Span::of(value.text_range());
-    if let Some(inner) = value.children().next() {
-        match inner.kind() {
-            SyntaxKind::ARRAY => {
-                let items = inner
-                    .children()
-                    .filter(|c| c.kind() == SyntaxKind::VALUE)
-                    .map(|v| {
-                        let (value, def, vspan) = convert_value(&v, errors, depth + 1);
-                        Node {
-                            value,
-                            def,
-                            key_span: vspan,
-                            value_span: vspan,
-                            full_span: vspan,
-                        }
-                    })
-                    .collect();
-                return (Value::Array(items), Def::Value, span);
-            }
-            SyntaxKind::INLINE_TABLE => {
-                let mut table = Table::default();
-                for entry in inner.children().filter(|c| c.kind() == SyntaxKind::ENTRY) {
-                    insert_entry(&mut table, &entry, errors, depth + 1);
-                }
-                close_dotted(&mut table);
-                return (Value::Table(table), Def::Inline, span);
-            }
-            _ => {}
-        }
-    }
-    let Some(token) = value
-        .children_with_tokens()
-        .filter_map(|e| e.into_token())
-        .find(|t| {
-            !matches!(
-                t.kind(),
-                SyntaxKind::WHITESPACE | SyntaxKind::NEWLINE | SyntaxKind::COMMENT
-            )
-        })
-    else {
-        return (Value::Invalid, Def::Value, span);
-    };
-    (
-        scalar(&token).map(Value::Scalar).unwrap_or(Value::Invalid),
-        Def::Value,
-        span,
-    )
-}
-
-/// Dotted tables inside an inline table are closed with it.
-fn close_dotted(table: &mut Table) {
-    for node in table.entries.values_mut() {
-        if let Value::Table(t) = &mut node.value {
-            if node.def == Def::Dotted {
-                node.def = Def::Inline;
-            }
-            close_dotted(t);
-        }
-    }
-}
-
-fn scalar(token: &SyntaxToken) -> Option<Scalar> {
-    let t = token.text();
-    Some(match token.kind() {
-        SyntaxKind::STRING => {
-            Scalar::Str(taplo::util::unescape(&t[1..t.len().saturating_sub(1).max(1)]).ok()?)
-        }
-        SyntaxKind::STRING_LITERAL => {
-            Scalar::Str(t[1..t.len().saturating_sub(1).max(1)].to_string())
-        }
-        SyntaxKind::MULTI_LINE_STRING => {
-            let inner = t.get(3..t.len().saturating_sub(3))?;
-            Scalar::Str(taplo::util::unescape(trim_first_newline(inner)).ok()?)
-        }
-        SyntaxKind::MULTI_LINE_STRING_LITERAL => {
-            let inner = t.get(3..t.len().saturating_sub(3))?;
-            Scalar::Str(trim_first_newline(inner).to_string())
-        }
-        SyntaxKind::INTEGER => Scalar::Int(t.replace('_', "").parse().ok()?),
-        SyntaxKind::INTEGER_HEX => {
-            Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 16).ok()?)
-        }
-        SyntaxKind::INTEGER_OCT => {
-            Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 8).ok()?)
-        }
-        SyntaxKind::INTEGER_BIN => {
-            Scalar::Int(i64::from_str_radix(&t[2..].replace('_', ""), 2).ok()?)
-        }
-        SyntaxKind::FLOAT => Scalar::Float(match t.trim_start_matches(['+', '-']) {
-            "inf" => {
-                if t.starts_with('-') {
-                    f64::NEG_INFINITY
-                } else {
-                    f64::INFINITY
-                }
-            }
-            "nan" => f64::NAN,
-            _ => t.replace('_', "").parse().ok()?,
-        }),
-        SyntaxKind::BOOL => Scalar::Bool(t == "true"),
-        SyntaxKind::DATE
-        | SyntaxKind::TIME
-        | SyntaxKind::DATE_TIME_LOCAL
-        | SyntaxKind::DATE_TIME_OFFSET => Scalar::DateTime(t.to_string()),
-        _ => return None,
-    })
-}
-
-fn trim_first_newline(s: &str) -> &str {
-    s.strip_prefix("\r\n")
-        .or_else(|| s.strip_prefix('\n'))
-        .unwrap_or(s)
 }
 
 #[cfg(test)]
