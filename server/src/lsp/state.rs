@@ -122,7 +122,7 @@ impl State {
         let dir = self.update(|s| {
             s.put_file(file, |dir| {
                 git_pending = true;
-                DltFolder::load_without_git(dir)
+                DltFolder::load_without_git_except(dir, path)
             })
         })?;
         Some(Put { dir, git_pending })
@@ -233,9 +233,14 @@ impl State {
             }
             // The snapshot usually holds this very version already (put_document parsed it):
             // reuse it rather than parse the text again, which on a large file opened while
-            // indexing ran delayed its first diagnostics by a whole parse.
-            let file = match s.file(entry.key()) {
-                Some((_, f)) if f.version == Some(entry.version) => f.clone(),
+            // indexing ran delayed its first diagnostics by a whole parse. Otherwise the file
+            // just read from disk is the editor's text or close to it: its parse is shared or
+            // re-parsed only where they differ. This runs under the snapshot's write lock.
+            let name = entry.key().file_name().map(|n| n.to_string_lossy());
+            let read = name.and_then(|n| folder.files.get(n.as_ref()));
+            let file = match (s.file(entry.key()), read) {
+                (Some((_, f)), _) if f.version == Some(entry.version) => f.clone(),
+                (_, Some(read)) => Arc::new(read.edited(entry.text().into(), Some(entry.version))),
                 _ => Arc::new(SourceFile::from_text(
                     entry.key(),
                     entry.text().into(),
@@ -255,5 +260,46 @@ impl State {
 
     pub fn generation(&self, dir: &Path) -> u64 {
         self.generations.get(dir).map(|g| *g).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::toml::TomlDoc;
+    use crate::model::workspace::DltFolder;
+
+    /// A folder read while its file is open takes the editor's text, re-using the parse of the
+    /// disk text where the two agree instead of parsing the editor's text again.
+    #[test]
+    fn merged_folders_keep_open_documents_reusing_the_disk_parse() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dlt = tmp.path().join(".dlt");
+        std::fs::create_dir_all(&dlt).unwrap();
+        let disk = "[runtime]\nlog_level = \"INFO\"\n\n[sources.a]\nx = 1\n";
+        std::fs::write(dlt.join("config.toml"), disk).unwrap();
+        std::fs::write(dlt.join("secrets.toml"), disk).unwrap();
+        let (config, secrets) = (dlt.join("config.toml"), dlt.join("secrets.toml"));
+        let state = State::default();
+        let edited = disk.replace("x = 1", "x = 2");
+        state
+            .documents
+            .insert(config.clone(), Document::new(disk, 3));
+        state
+            .documents
+            .insert(secrets.clone(), Document::new(&edited, 4));
+        let folder = DltFolder::load_without_git(&dlt);
+        let read = folder.files["config.toml"].doc.clone();
+        state.merge_folders(vec![folder]);
+        let snapshot = state.snapshot();
+        let (_, merged) = snapshot.file(&config).unwrap();
+        assert_eq!(merged.version, Some(3));
+        assert!(
+            Arc::ptr_eq(&merged.doc, &read),
+            "same text: the parse is shared"
+        );
+        let (_, merged) = snapshot.file(&secrets).unwrap();
+        assert_eq!((merged.version, &*merged.text), (Some(4), edited.as_str()));
+        assert_eq!(merged.doc.root, TomlDoc::parse(&edited).root);
     }
 }

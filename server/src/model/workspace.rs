@@ -98,9 +98,23 @@ impl DltFolder {
 
     /// Like [`DltFolder::load_without_git`] from a listing of the folder already made.
     pub fn load_scanned(dlt_dir: &Path, scan: &DirScan) -> DltFolder {
+        Self::load_scanned_except(dlt_dir, scan, None)
+    }
+
+    /// Like [`DltFolder::load_without_git`] but without reading `except`, a file whose text
+    /// the caller has already (an open document): reading and parsing it again would be waste.
+    pub fn load_without_git_except(dlt_dir: &Path, except: &Path) -> DltFolder {
+        Self::load_scanned_except(dlt_dir, &DirScan::read(dlt_dir), Some(except))
+    }
+
+    fn load_scanned_except(dlt_dir: &Path, scan: &DirScan, except: Option<&Path>) -> DltFolder {
         let mut folder = DltFolder::empty(dlt_dir);
         folder.apply_meta(scan);
-        for path in &scan.toml_files {
+        for path in scan
+            .toml_files
+            .iter()
+            .filter(|p| Some(p.as_path()) != except)
+        {
             let file = SourceFile::load(path);
             folder.files.insert(file.name.clone(), Arc::new(file));
         }
@@ -349,5 +363,12 @@ mod tests {
             ["config.toml", "prod.secrets.toml"]
         );
         assert_eq!(folder.project_dir, tmp.path().join("proj"));
+        // An open document's file is not read again when its folder is.
+        let except = DltFolder::load_without_git_except(&dlt, &dlt.join("config.toml"));
+        assert_eq!(
+            except.files.keys().collect::<Vec<_>>(),
+            ["prod.secrets.toml"]
+        );
+        assert!(except.is_workspace);
     }
 }
