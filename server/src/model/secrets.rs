@@ -173,20 +173,21 @@ pub fn file_secrets(file: &SourceFile, dest_types: &BTreeMap<String, String>) ->
     out
 }
 
-fn walk(
-    table: &Table,
-    path: &mut Vec<String>,
+/// `path` borrows the keys of the tree: walking a 20,000-line file copied every key before.
+fn walk<'a>(
+    table: &'a Table,
+    path: &mut Vec<&'a str>,
     file: &SourceFile,
     dest_types: &BTreeMap<String, String>,
     out: &mut FileSecrets,
 ) {
     for (key, node) in &table.entries {
-        path.push(key.clone());
+        path.push(key);
         match &node.value {
             Value::Table(t) => {
                 if key == "credentials" && is_credentials_path(path) {
                     out.credentials_tables.push(CredentialsTable {
-                        path: path.clone(),
+                        path: owned(path),
                         key_span: node.key_span,
                         full_span: node.full_span,
                         def: node.def,
@@ -232,14 +233,14 @@ fn walk(
 }
 
 fn classify(
-    path: &[String],
+    path: &[&str],
     node: &Node,
     scalar: &Scalar,
     file: &SourceFile,
     dest_types: &BTreeMap<String, String>,
 ) -> Option<SecretValue> {
     let typed = secret_typed(path, dest_types);
-    let key = path.last().map(String::as_str).unwrap_or_default();
+    let key = path.last().copied().unwrap_or_default();
     let Scalar::Str(s) = scalar else {
         // A number or boolean is never a secret, but a secret-typed field still may not sit in
         // a config file.
@@ -247,7 +248,8 @@ fn classify(
     };
     let pattern = pattern_of(s);
     let native = key == "credentials" && is_credentials_path(path);
-    let placeholder = match pattern {
+    // Judged only for a value that is reported: most values are not.
+    let placeholder = || match pattern {
         Some(ValuePattern::UrlWithPassword) => url_password(s).is_none_or(is_placeholder),
         Some(_) => false,
         None => is_placeholder(s),
@@ -279,12 +281,12 @@ fn classify(
         file,
         reason,
         typed || native,
-        placeholder,
+        placeholder(),
     ))
 }
 
 fn value(
-    path: &[String],
+    path: &[&str],
     node: &Node,
     file: &SourceFile,
     reason: Reason,
@@ -293,7 +295,7 @@ fn value(
 ) -> SecretValue {
     let value_span = value_only_span(file, node.value_span);
     SecretValue {
-        path: path.to_vec(),
+        path: owned(path),
         key_span: node.key_span,
         value_span,
         entry_span: Span {
@@ -348,11 +350,15 @@ fn value_only_span(file: &SourceFile, span: Span) -> Span {
 
 /// Whether a `credentials` key at `path` is one dlt reads as whole credentials: under a
 /// destination, a source, or at the top level.
-fn is_credentials_path(path: &[String]) -> bool {
-    matches!(path.first().map(String::as_str), Some("destination" | "sources" | "credentials"))
+fn is_credentials_path(path: &[&str]) -> bool {
+    matches!(path.first(), Some(&("destination" | "sources" | "credentials")))
         || path.len() == 1
         // A pipeline-name prefix: `my_pipe.destination.x.credentials`.
-        || path.get(1).is_some_and(|s| s == "destination" || s == "sources")
+        || path.get(1).is_some_and(|s| *s == "destination" || *s == "sources")
+}
+
+fn owned(path: &[&str]) -> Vec<String> {
+    path.iter().map(|s| s.to_string()).collect()
 }
 
 /// Secret fields of the filesystem credentials, over all bucket schemes.
@@ -459,9 +465,8 @@ pub fn is_secret_typed_credentials_field(dest_type: Option<&str>, field: &str) -
 }
 
 /// Whether the value at `path` is secret-typed for dlt.
-fn secret_typed(path: &[String], dest_types: &BTreeMap<String, String>) -> bool {
-    let p: Vec<&str> = path.iter().map(String::as_str).collect();
-    match p.as_slice() {
+fn secret_typed(path: &[&str], dest_types: &BTreeMap<String, String>) -> bool {
+    match path {
         ["runtime", k] | ["workspace", "runtime", k] => RUNTIME_SECRET_FIELDS.contains(k),
         ["destination", name, "credentials", field] => {
             let ty = dest_types.get(*name).map(String::as_str).unwrap_or(name);
@@ -567,13 +572,19 @@ const NON_SECRET_SUFFIXES: &[&str] = &[
 /// Whether a key is named like a secret (`password`, `api_key`, `*_secret*` …), minus dlt's
 /// non-secret words (`primary_key`, `*_key_id`, `*_path` …).
 pub fn is_secret_key_name(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace('-', "_");
-    if NON_SECRET_KEYS.contains(&k.as_str()) || NON_SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) {
-        return false;
-    }
-    SECRET_KEY_NAMES.contains(&k.as_str())
+    // Copied only when it needs normalising: this runs for every string value of a file.
+    let k: std::borrow::Cow<str> = if key.bytes().any(|b| b.is_ascii_uppercase() || b == b'-') {
+        key.to_ascii_lowercase().replace('-', "_").into()
+    } else {
+        key.into()
+    };
+    let secret = SECRET_KEY_NAMES.contains(&k.as_ref())
         || SECRET_KEY_WORDS.iter().any(|w| k.contains(w))
-        || (k.ends_with("_key") && !k.ends_with("primary_key") && !k.ends_with("merge_key"))
+        || (k.ends_with("_key") && !k.ends_with("primary_key") && !k.ends_with("merge_key"));
+    // The exceptions are looked at only for the few names that look secret.
+    secret
+        && !(NON_SECRET_KEYS.contains(&k.as_ref())
+            || NON_SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)))
 }
 
 /// A value that names a field or a mechanism rather than holding a secret, e.g.
@@ -662,7 +673,13 @@ pub fn pattern_of(value: &str) -> Option<ValuePattern> {
     None
 }
 
+/// The shortest word [`token_pattern`] can match: a Slack token, `xoxb-` and 10 characters.
+const SHORTEST_TOKEN: usize = 15;
+
 fn token_pattern(w: &str) -> Option<ValuePattern> {
+    if w.len() < SHORTEST_TOKEN {
+        return None; // most words of most values: skip the prefix tests
+    }
     let tail_ok = |rest: &str, min: usize, extra: &[char]| {
         rest.len() >= min
             && rest
@@ -800,6 +817,37 @@ mod tests {
             out += &format!("table {}\n", t.path.join("."));
         }
         out
+    }
+
+    /// The shortest token of each kind is still found: the length check before the prefix
+    /// tests must never skip one.
+    #[test]
+    fn finds_the_shortest_token_of_every_kind() {
+        let shortest = [
+            ("xoxb-abcdefghij".to_string(), ValuePattern::SlackToken),
+            (
+                format!("AKIA{}", "A".repeat(16)),
+                ValuePattern::AwsAccessKey,
+            ),
+            (format!("ghp_{}", "a".repeat(30)), ValuePattern::GitHubToken),
+            (
+                format!("github_pat_{}", "a".repeat(22)),
+                ValuePattern::GitHubToken,
+            ),
+            (
+                format!("gldt-{}", "a".repeat(20)),
+                ValuePattern::GitLabToken,
+            ),
+            (
+                format!("eyJ{}.{}.", "a".repeat(7), "b".repeat(10)),
+                ValuePattern::Jwt,
+            ),
+        ];
+        for (word, pattern) in shortest {
+            assert!(word.len() >= SHORTEST_TOKEN, "{word}");
+            assert_eq!(token_pattern(&word), Some(pattern), "{word}");
+            assert_eq!(token_pattern(&word[..word.len() - 1]), None, "{word}");
+        }
     }
 
     #[test]
