@@ -8,7 +8,7 @@
 //! features stay pure and can even ask "would this `.gitignore` edit take effect?" without I/O.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
 use gix::bstr::{BString, ByteSlice};
@@ -165,6 +165,8 @@ struct RepoState {
 struct FileReads {
     stamps: HashMap<PathBuf, Option<(SystemTime, u64)>>,
     gitignores: HashMap<PathBuf, Option<String>>,
+    /// Directories with their symlinks resolved, for [`FileReads::canonical`].
+    canonical: HashMap<PathBuf, PathBuf>,
 }
 
 impl FileReads {
@@ -177,18 +179,54 @@ impl FileReads {
 
     /// A `.gitignore`'s text; git reads it only when it is a regular file, never a symlink.
     fn gitignore_text(&mut self, path: &Path) -> Option<String> {
-        self.stamp(path); // before reading: a change while reading shows as a change later
-        self.gitignores
-            .entry(path.to_path_buf())
-            .or_insert_with(|| {
-                let regular =
-                    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file());
-                regular
-                    .then(|| std::fs::read(path).ok())
-                    .flatten()
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-            })
-            .clone()
+        if let Some(text) = self.gitignores.get(path) {
+            return text.clone();
+        }
+        // One `lstat` tells both whether git reads the file and, but for a symlink, its stamp:
+        // most directories have no `.gitignore`, and a monorepo asks for two per folder.
+        let lstat = std::fs::symlink_metadata(path);
+        let regular = lstat.as_ref().is_ok_and(|m| m.file_type().is_file());
+        if !self.stamps.contains_key(path) {
+            // Taken before reading: a change while reading shows as a change later.
+            let stamp = match &lstat {
+                Ok(m) if regular => m.modified().ok().map(|t| (t, m.len())),
+                Ok(_) => stamp(path),
+                Err(_) => None,
+            };
+            self.stamps.insert(path.to_path_buf(), stamp);
+        }
+        let text = regular
+            .then(|| std::fs::read(path).ok())
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        self.gitignores.insert(path.to_path_buf(), text.clone());
+        text
+    }
+
+    /// `dir` with its symlinks resolved, like `fs::canonicalize`, from the canonical parent
+    /// when this pass knows it: one `lstat` of the last component instead of one `readlink`
+    /// per component of the path (seven per folder of a monorepo).
+    fn canonical(&mut self, dir: &Path) -> std::io::Result<PathBuf> {
+        if let Some(known) = self.canonical.get(dir) {
+            return Ok(known.clone());
+        }
+        let plain = dir.is_absolute()
+            && dir
+                .components()
+                .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+        let resolved = match (dir.parent(), dir.file_name()) {
+            (Some(parent), Some(name)) if plain && parent.parent().is_some() => {
+                let parent = self.canonical(parent)?;
+                if std::fs::symlink_metadata(dir)?.file_type().is_symlink() {
+                    dir.canonicalize()?
+                } else {
+                    parent.join(name)
+                }
+            }
+            _ => dir.canonicalize()?,
+        };
+        self.canonical.insert(dir.to_path_buf(), resolved.clone());
+        Ok(resolved)
     }
 }
 
@@ -409,7 +447,11 @@ impl FolderGit {
         let Some((repo, reads)) = cache.repo_of(dlt_dir)? else {
             return Ok(None);
         };
-        let dlt_rel = relative_to(dlt_dir, &repo.canonical_work_dir)?;
+        let canonical = reads.canonical(dlt_dir).map_err(|e| GitError::Io {
+            path: dlt_dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let dlt_rel = relative_to(&canonical, &repo.canonical_work_dir)?;
 
         let prefix = BString::from(format!("{dlt_rel}/"));
         let index = &repo.index;
@@ -605,19 +647,12 @@ fn join_rel(dir: &str, name: &str) -> String {
     }
 }
 
-/// `path` relative to the canonical `base` with `/` separators; `path` is canonicalized too so
-/// symlinked temp dirs (macOS `/var` → `/private/var`) still compare equal.
+/// `path` relative to `base`, both canonical, with `/` separators (canonical, so symlinked
+/// temp dirs such as macOS `/var` → `/private/var` still compare equal).
 fn relative_to(path: &Path, base: &Path) -> Result<String, GitError> {
-    let canon = |p: &Path| {
-        p.canonicalize().map_err(|e| GitError::Io {
-            path: p.to_path_buf(),
-            message: e.to_string(),
-        })
-    };
-    let path = canon(path)?;
     let rel = path
         .strip_prefix(base)
-        .map_err(|_| GitError::OutsideWorkTree(path.clone()))?;
+        .map_err(|_| GitError::OutsideWorkTree(path.to_path_buf()))?;
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -766,6 +801,35 @@ mod tests {
             );
         }
         out
+    }
+
+    /// Resolving a folder from its cached parent gives exactly what `fs::canonicalize` gives,
+    /// through symlinked directories too.
+    #[cfg(unix)]
+    #[test]
+    fn canonical_folders_match_the_file_system() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path();
+        std::fs::create_dir_all(base.join("real/p1/.dlt")).unwrap();
+        std::fs::create_dir_all(base.join("real/p2/.dlt")).unwrap();
+        std::os::unix::fs::symlink(base.join("real"), base.join("link")).unwrap();
+        std::os::unix::fs::symlink(base.join("real/p2"), base.join("real/p3")).unwrap();
+        let mut reads = FileReads::default();
+        for dir in [
+            "real/p1/.dlt",
+            "real/p2/.dlt",
+            "link/p1/.dlt",
+            "real/p3/.dlt",
+            "link/p3/.dlt",
+        ] {
+            let dir = base.join(dir);
+            assert_eq!(
+                reads.canonical(&dir).unwrap(),
+                dir.canonicalize().unwrap(),
+                "{dir:?}"
+            );
+        }
+        assert!(reads.canonical(&base.join("missing/.dlt")).is_err());
     }
 
     #[test]
