@@ -92,6 +92,16 @@ fn bench(c: &mut Criterion) {
     c.bench_function("edited 20k lines (one digit)", |b| {
         b.iter(|| file.edited(black_box(edited.clone()), Some(2)))
     });
+    // Typing a new key on a line of its own in the middle: `new_k` is a syntax error until its
+    // `= value` is typed, and the re-parse must stay local all the same.
+    let typing: Arc<str> = {
+        let mid = text.len() / 2;
+        let at = mid + text[mid..].find('\n').unwrap() + 1;
+        format!("{}new_k\n{}", &text[..at], &text[at..]).into()
+    };
+    c.bench_function("edited 20k lines (typing a new key)", |b| {
+        b.iter(|| file.edited(black_box(typing.clone()), Some(2)))
+    });
     // 500 key offsets spread over the file, as the LSP driver hovers.
     let offsets: Vec<usize> = {
         let mut starts = vec![0];
