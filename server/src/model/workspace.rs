@@ -46,6 +46,22 @@ pub struct LocalPath {
 /// Local paths inside `.dlt` that `dlthub init` ignores.
 pub const LOCAL_DLT_PATHS: [&str; 3] = [PIN_FILE, "state", "data"];
 
+/// The `.dlt` folder whose local paths (see [`probe_local_paths`]) a changed `path` may be one
+/// of: a `*.duckdb` file (in `.dlt` or next to it) or anything below a directory inside `.dlt`
+/// (`.dlt/state/…`, `.dlt/data/…`). `None` for every other path, the folder's own TOML files
+/// included.
+pub fn local_state_owner(path: &Path) -> Option<PathBuf> {
+    let is_dot_dlt = |a: &Path| a.file_name().is_some_and(|n| n == discovery::DOT_DLT);
+    let below_a_dlt_subdir = path.ancestors().skip(2).any(is_dot_dlt);
+    if !(below_a_dlt_subdir || path.extension().is_some_and(|x| x == "duckdb")) {
+        return None;
+    }
+    path.ancestors()
+        .find(|a| is_dot_dlt(a))
+        .map(PathBuf::from)
+        .or_else(|| Some(path.parent()?.join(discovery::DOT_DLT)))
+}
+
 /// The local paths of a project that exist: [`LOCAL_DLT_PATHS`], and `*.duckdb` files in the
 /// project dir and in `.dlt` (where dlt creates `<pipeline>.duckdb` by default). `scan` is the
 /// `.dlt` folder's listing.
@@ -363,6 +379,19 @@ mod tests {
             ["config.toml", "prod.secrets.toml"]
         );
         assert_eq!(folder.project_dir, tmp.path().join("proj"));
+        // What a change on disk of a local path re-reads.
+        let owner = |p: &str| local_state_owner(Path::new(p));
+        let dlt_dir = Some(PathBuf::from("/p/.dlt"));
+        assert_eq!(owner("/p/pipe.duckdb"), dlt_dir);
+        assert_eq!(owner("/p/.dlt/pipe.duckdb"), dlt_dir);
+        assert_eq!(owner("/p/.dlt/state/x/y.json"), dlt_dir);
+        assert_eq!(
+            owner("/p/.dlt/data"),
+            None,
+            "the folder itself: a listing change"
+        );
+        assert_eq!(owner("/p/.dlt/config.toml"), None);
+        assert_eq!(owner("/p/README.md"), None);
         // An open document's file is not read again when its folder is.
         let except = DltFolder::load_without_git_except(&dlt, &dlt.join("config.toml"));
         assert_eq!(

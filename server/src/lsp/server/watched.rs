@@ -9,7 +9,7 @@ use super::Backend;
 use crate::lsp::{convert, publish};
 use crate::model::discovery;
 use crate::model::source::SourceFile;
-use crate::model::workspace::{PIN_FILE, WORKSPACE_MARKER};
+use crate::model::workspace::{local_state_owner, PIN_FILE, WORKSPACE_MARKER};
 
 impl Backend {
     /// Applies a watched-file event; returns the folder to re-diagnose.
@@ -36,19 +36,7 @@ impl Backend {
                 Some(path)
             };
         }
-        // Local state (`.dlt/state/…`, `.dlt/data/…`, a `*.duckdb` next to `.dlt`) appearing or
-        // going: the folder's view of its local paths is re-read.
-        let local_state = path.extension().is_some_and(|x| x == "duckdb")
-            || path
-                .ancestors()
-                .skip(2)
-                .any(|a| a.file_name().is_some_and(|n| n == discovery::DOT_DLT));
-        if local_state {
-            let owner = path
-                .ancestors()
-                .find(|a| a.file_name().is_some_and(|n| n == discovery::DOT_DLT))
-                .map(PathBuf::from)
-                .or_else(|| Some(path.parent()?.join(discovery::DOT_DLT)))?;
+        if let Some(owner) = local_state_owner(&path) {
             return self.state.update(|s| {
                 let f = s.folders.get_mut(&owner)?;
                 Arc::make_mut(f).reload_meta();
