@@ -258,7 +258,7 @@ fn check_pieces(file: &SourceFile) {
     let mut cache = format_pieces::FormatCache::default();
     for _ in 0..2 {
         let out =
-            match format_pieces::format_changes(&file.doc.green, text, &options, &mut cache, 0) {
+            match format_pieces::format_changes(file.doc.green(), text, &options, &mut cache, 0) {
                 None => text.to_string(),
                 Some((start, end, new)) => format!("{}{new}{}", &text[..start], &text[end..]),
             };

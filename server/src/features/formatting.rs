@@ -63,7 +63,7 @@ pub fn format_file_with(file: &SourceFile, cache: &mut FormatCache) -> Formatted
     };
     // The file's own syntax tree: taplo's `format` would parse the text again first.
     let changes = format_pieces::format_changes(
-        &file.doc.green,
+        file.doc.green(),
         old,
         &options,
         cache,

@@ -310,39 +310,31 @@ fn value(
 }
 
 /// The value without the trailing comment taplo's VALUE node carries, so findings underline the
-/// value alone and the comment can be read on its own.
+/// value alone and the comment can be read on its own. The value's text is lexed again rather
+/// than its syntax tree walked: files read from disk keep no tree ([`TomlDoc::drop_tree`]), and
+/// a value is a run of whole tokens, so it lexes alone as it does in its file.
+///
+/// [`TomlDoc::drop_tree`]: super::toml::TomlDoc::drop_tree
 fn value_only_span(file: &SourceFile, span: Span) -> Span {
-    use taplo::rowan::{NodeOrToken, TextRange};
+    use logos::Logos;
     use taplo::syntax::SyntaxKind;
-    let root = file.doc.syntax();
-    let range = TextRange::new(span.start.into(), span.end.into());
-    if range.end() > root.text_range().end() {
+    let Some(value) = file.text.get(span.start as usize..span.end as usize) else {
         return span;
+    };
+    let mut lexer = SyntaxKind::lexer(value);
+    let mut end = None;
+    while let Some(kind) = lexer.next() {
+        if !matches!(
+            kind,
+            SyntaxKind::WHITESPACE | SyntaxKind::NEWLINE | SyntaxKind::COMMENT
+        ) {
+            end = Some(lexer.span().end);
+        }
     }
-    let start = match root.covering_element(range) {
-        NodeOrToken::Node(n) => Some(n),
-        NodeOrToken::Token(t) => t.parent(),
-    };
-    let Some(value) = start.and_then(|n| {
-        n.ancestors()
-            .find(|a| a.kind() == SyntaxKind::VALUE && a.text_range() == range)
-    }) else {
-        return span;
-    };
-    let end = value
-        .children_with_tokens()
-        .filter(|e| {
-            !matches!(
-                e.kind(),
-                SyntaxKind::WHITESPACE | SyntaxKind::NEWLINE | SyntaxKind::COMMENT
-            )
-        })
-        .last()
-        .map(|e| e.text_range().end());
     match end {
         Some(end) => Span {
             start: span.start,
-            end: end.into(),
+            end: span.start + end as u32,
         },
         None => span,
     }
@@ -797,7 +789,111 @@ pub fn mask(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tree walk [`value_only_span`] replaced, kept as its test oracle.
+    fn value_only_span_by_tree(file: &SourceFile, span: Span) -> Span {
+        use taplo::rowan::{NodeOrToken, TextRange};
+        use taplo::syntax::SyntaxKind;
+        let root = file.doc.syntax();
+        let range = TextRange::new(span.start.into(), span.end.into());
+        if range.end() > root.text_range().end() {
+            return span;
+        }
+        let start = match root.covering_element(range) {
+            NodeOrToken::Node(n) => Some(n),
+            NodeOrToken::Token(t) => t.parent(),
+        };
+        let Some(value) = start.and_then(|n| {
+            n.ancestors()
+                .find(|a| a.kind() == SyntaxKind::VALUE && a.text_range() == range)
+        }) else {
+            return span;
+        };
+        let end = value
+            .children_with_tokens()
+            .filter(|e| {
+                !matches!(
+                    e.kind(),
+                    SyntaxKind::WHITESPACE | SyntaxKind::NEWLINE | SyntaxKind::COMMENT
+                )
+            })
+            .last()
+            .map(|e| e.text_range().end());
+        match end {
+            Some(end) => Span {
+                start: span.start,
+                end: end.into(),
+            },
+            None => span,
+        }
+    }
+
     use std::sync::Arc;
+
+    /// Re-lexing a value's text ends it where the tree walk did, on every value of many
+    /// generated files (strings holding `#`, comments after arrays spread over lines, CRLF).
+    #[test]
+    fn value_spans_by_lexing_match_the_tree() {
+        let parts = [
+            "k = \"a#b\"   # c\n",
+            "k = 'x' #c\n",
+            "k = \"\"\"\nx # y\n\"\"\"  # z\n",
+            "k = [1, # c\n 2] # d\n",
+            "k = { a = 1, b = \"#\" } # e\n",
+            "k = 1\n",
+            "k = \"x\"\t\n",
+            "k.l = \"v\" # w\n",
+            "k = [\n\"a\",\n]\n",
+            "k = 'lit'\r\n",
+            "k = 1979-05-27 # d\n",
+            "k = \"\"\n",
+            "[t]\n",
+            "[[a]]\n",
+            "k = '''\n#'''\n",
+        ];
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        fn values<'a>(table: &'a Table, out: &mut Vec<&'a Node>) {
+            for node in table.entries.values() {
+                match &node.value {
+                    Value::Table(t) => values(t, out),
+                    Value::Array(items) if node.def == Def::ArrayOfTables => {
+                        for t in items.iter().filter_map(Node::as_table) {
+                            values(t, out);
+                        }
+                    }
+                    Value::Array(_) | Value::Scalar(_) => out.push(node),
+                    Value::Invalid => {}
+                }
+            }
+        }
+        let mut checked = 0;
+        for _ in 0..2000 {
+            let n = 1 + (next() % 8) as usize;
+            let text: String = (0..n)
+                .map(|_| parts[(next() % parts.len() as u64) as usize])
+                .collect();
+            let path = std::path::Path::new("secrets.toml");
+            let file = SourceFile::from_text(path, Arc::from(text.as_str()), None);
+            let mut nodes = Vec::new();
+            values(&file.doc.root, &mut nodes);
+            for node in nodes {
+                let span = node.value_span;
+                assert_eq!(
+                    value_only_span(&file, span),
+                    value_only_span_by_tree(&file, span),
+                    "{text:?} at {span:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 2000, "only {checked} values checked");
+    }
 
     fn render(name: &str, text: &str) -> String {
         let file = SourceFile::from_text(std::path::Path::new(name), Arc::from(text), None);

@@ -91,6 +91,7 @@ impl SourceFile {
                 let mut file = SourceFile::from_text(path, text.into(), None);
                 if let Some(doc) = Arc::get_mut(&mut file.doc) {
                     doc.shrink_to_fit();
+                    doc.drop_tree(file.text.clone());
                 }
                 file
             }

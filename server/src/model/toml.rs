@@ -5,6 +5,8 @@
 //! follow TOML 1.0; they are done here, in one walk, because the tree must be built anyway
 //! and taplo's DOM would build a second, heavier one.
 
+use std::sync::{Arc, OnceLock};
+
 use indexmap::IndexMap;
 use rustc_hash::FxHasher;
 use taplo::syntax::{SyntaxKind, SyntaxNode, SyntaxToken};
@@ -189,9 +191,11 @@ pub struct TomlError {
 pub struct TomlDoc {
     pub root: Table,
     pub errors: Vec<TomlError>,
-    /// The syntax tree, for position lookups, formatting and folding.
-    pub green: taplo::rowan::GreenNode,
-    /// taplo's own errors for `green`, as it reported them: what an edit's re-parse starts from.
+    /// The syntax tree, for position lookups, formatting and folding; see [`TomlDoc::green`].
+    tree: OnceLock<taplo::rowan::GreenNode>,
+    /// The text a dropped tree is built again from ([`TomlDoc::drop_tree`]).
+    dropped_from: Option<Arc<str>>,
+    /// taplo's own errors for the tree, as it reported them: what an edit's re-parse starts from.
     parse_errors: Vec<taplo::parser::Error>,
 }
 
@@ -212,7 +216,8 @@ impl TomlDoc {
                     ),
                     first: None,
                 }],
-                green: taplo::parser::parse("").green_node,
+                tree: OnceLock::from(taplo::parser::parse("").green_node),
+                dropped_from: None,
                 parse_errors: Vec::new(),
             };
         }
@@ -230,7 +235,7 @@ impl TomlDoc {
         if nesting_exceeds(new, MAX_NESTING).is_some() {
             return TomlDoc::parse(new);
         }
-        match reparse::reparse(&self.green, &self.parse_errors, old, new, change) {
+        match reparse::reparse(self.green(), &self.parse_errors, old, new, change) {
             Some(r) => TomlDoc::build(r.green, r.errors),
             None => TomlDoc::parse(new),
         }
@@ -255,7 +260,8 @@ impl TomlDoc {
         TomlDoc {
             root,
             errors,
-            green,
+            tree: OnceLock::from(green),
+            dropped_from: None,
             parse_errors,
         }
     }
@@ -269,7 +275,26 @@ impl TomlDoc {
     }
 
     pub fn syntax(&self) -> SyntaxNode {
-        SyntaxNode::new_root(self.green.clone())
+        SyntaxNode::new_root(self.green().clone())
+    }
+
+    /// The syntax tree (taplo's green tree), built again from the text on first use after
+    /// [`TomlDoc::drop_tree`].
+    pub fn green(&self) -> &taplo::rowan::GreenNode {
+        self.tree.get_or_init(|| {
+            taplo::parser::parse(self.dropped_from.as_deref().unwrap_or_default()).green_node
+        })
+    }
+
+    /// Lets go of the syntax tree of `text`, this document's text, until a feature walks it:
+    /// a file read from disk is diagnosed from its tables alone, and its tree was a fifth of
+    /// the memory of a 1,000-project monorepo (issue 7). A refused file keeps its empty tree.
+    pub fn drop_tree(&mut self, text: Arc<str>) {
+        if self.errors.iter().any(|e| e.kind == TomlErrorKind::TooDeep) {
+            return;
+        }
+        self.tree = OnceLock::new();
+        self.dropped_from = Some(text);
     }
 
     pub fn has_errors(&self) -> bool {
@@ -416,6 +441,25 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// A dropped tree comes back, built again from the text, exactly as it was.
+    #[test]
+    fn a_dropped_tree_is_built_again_from_the_text() {
+        let text: Arc<str> = "[a] # h\nx = [1,\n 2]\n\n[[b]]\ny = \"é\"\n".into();
+        let mut doc = TomlDoc::parse(&text);
+        let tree = doc.green().clone();
+        doc.drop_tree(text.clone());
+        assert!(doc.tree.get().is_none());
+        assert_eq!(doc.green(), &tree);
+        let deep: Arc<str> = format!("v = {}", "[".repeat(MAX_NESTING + 1)).into();
+        let mut refused = TomlDoc::parse(&deep);
+        refused.drop_tree(deep.clone());
+        assert_eq!(
+            refused.green().text_len(),
+            0.into(),
+            "never parsed, not even later"
+        );
     }
 
     #[test]
