@@ -65,7 +65,10 @@ impl Output {
 
     /// tower-lsp's output stream.
     pub fn writer(&self) -> ChannelWriter {
-        ChannelWriter(self.clone())
+        ChannelWriter {
+            output: self.clone(),
+            pending: Vec::new(),
+        }
     }
 }
 
@@ -95,29 +98,41 @@ fn write_loop(rx: std::sync::mpsc::Receiver<Out>, sink: impl Write) {
     }
 }
 
-/// An [`AsyncWrite`] that queues on the writer thread and never waits. tower-lsp's framed writer
-/// hands over whole frames, so frames of other writers (parse errors) never land inside one.
-pub struct ChannelWriter(Output);
+/// An [`AsyncWrite`] that queues on the writer thread and never waits. What tower-lsp's framed
+/// writer writes is held until it flushes, and then queued at once: a frame's header and body
+/// went out in two writes (and woke the client twice) when the writer thread took the header
+/// before the body was queued, and frames of other writers (parse errors) never land inside one.
+pub struct ChannelWriter {
+    output: Output,
+    pending: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send_pending(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() || self.output.send(std::mem::take(&mut self.pending)) {
+            Ok(())
+        } else {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+    }
+}
 
 impl AsyncWrite for ChannelWriter {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        if self.0.send(buf.to_vec()) {
-            Poll::Ready(Ok(buf.len()))
-        } else {
-            Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()))
-        }
+        self.pending.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(self.send_pending())
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_shutdown(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(self.send_pending())
     }
 }
 
@@ -370,17 +385,28 @@ mod tests {
             String::from_utf8(got).unwrap(),
             "Content-Length: 8\r\n\r\n{\"id\":1}Content-Length: 8\r\n\r\n{\"id\":2}"
         );
-        // tower-lsp's frames and the parse error share the writer, whole frames each.
+        // tower-lsp's frames and the parse error share the writer, whole frames each: what is
+        // written goes out when the writer flushes, header and body together.
+        let parse_error = "Content-Length: 75\r\n\r\n{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32700,\"message\":\"Parse error\"},\"id\":null}";
         let mut writer = output.writer();
-        tokio::io::AsyncWriteExt::write_all(&mut writer, b"Content-Length: 2\r\n\r\n{}")
+        tokio::io::AsyncWriteExt::write_all(&mut writer, b"Content-Length: 2\r\n\r\n")
+            .await
+            .unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut writer, b"{}")
             .await
             .unwrap();
         output.sync().await;
-        let written = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let written = || String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         assert_eq!(
-            written,
-            "Content-Length: 75\r\n\r\n{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32700,\"message\":\"Parse error\"},\"id\":null}\
-             Content-Length: 2\r\n\r\n{}"
+            written(),
+            parse_error,
+            "nothing of a frame before the flush"
+        );
+        tokio::io::AsyncWriteExt::flush(&mut writer).await.unwrap();
+        output.sync().await;
+        assert_eq!(
+            written(),
+            format!("{parse_error}Content-Length: 2\r\n\r\n{{}}")
         );
     }
 
