@@ -341,11 +341,12 @@ mod tests {
             seed
         };
         let (mut total, mut reparsed) = (0, 0);
-        for _ in 0..(std::env::var("REPARSE_N")
+        // REPARSE_N=200000 for a longer search.
+        let edits: usize = std::env::var("REPARSE_N")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(6000))
-        {
+            .unwrap_or(6000);
+        for _ in 0..edits {
             let n = 2 + (next() % 20) as usize;
             let old: String = (0..n)
                 .map(|_| parts[(next() % parts.len() as u64) as usize])
