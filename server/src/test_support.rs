@@ -95,3 +95,13 @@ pub fn render_diagnostic(
         d.message
     )
 }
+
+/// A small deterministic number generator (xorshift64) for tests that generate many inputs.
+pub fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}

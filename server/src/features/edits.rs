@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::model::text::Change;
 use crate::model::toml::Span;
 
 /// Replace the bytes of `span` with `new_text`.
@@ -90,35 +91,15 @@ pub fn apply(text: &str, edits: &[TextEdit]) -> String {
 /// The smallest single edit turning `old` into `new`: common prefix and suffix are kept, so an
 /// editor keeps cursors and folds outside the changed region.
 pub fn diff_edit(old: &str, new: &str) -> Option<TextEdit> {
-    if old == new {
-        return None;
-    }
-    let mut prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
-        prefix -= 1;
-    }
-    let max_suffix = old.len().min(new.len()) - prefix;
-    let mut suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take(max_suffix)
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
-        suffix -= 1;
-    }
+    let change = Change::between(old, new)?;
+    let mut start = change.start;
     // Never split a CRLF pair.
-    if prefix > 0 && old.as_bytes()[prefix - 1] == b'\r' {
-        prefix -= 1;
+    if start > 0 && old.as_bytes()[start - 1] == b'\r' {
+        start -= 1;
     }
     Some(TextEdit {
-        span: Span::new(prefix, old.len() - suffix),
-        new_text: new[prefix..new.len() - suffix].to_string(),
+        span: Span::new(start, change.old_end),
+        new_text: new[start..change.new_end].to_string(),
     })
 }
 

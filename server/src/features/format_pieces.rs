@@ -335,13 +335,7 @@ mod tests {
             "long = [\"aaaaaaaaaaaaaaaaaaaa\", \"bbbbbbbbbbbbbbbbbbbbbbbb\", \"cccccccccccccccccccccccc\", \"ddd\"]\n",
             "f = 1 # x\n", "ff = 22 # yy\n", "\t\n",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_support::xorshift(0x2545_f491_4f6c_dd1du64);
         let mut checked = 0;
         for _ in 0..3000 {
             let n = 1 + (next() % 24) as usize;

@@ -9,22 +9,24 @@
 //! That holds when neither the lexer nor the parser carries anything across the run's borders,
 //! which is checked, never assumed:
 //! - the run starts at a table header the old parse put at the top level right after a newline,
-//!   and the edit starts after that header's first character (so the newline before it stays
-//!   one token);
-//! - no unlexable text precedes the run (taplo's string lexer scans to the end of the file for a
-//!   closing quote: an unterminated string before the run could be closed by the edit);
-//! - the re-parsed run ends with a top-level newline right before the next section's header,
-//!   has no unlexable text (which could find its closing quote after the run) and no error on
-//!   its last entry (the only one whose parse looks at what follows the run).
+//!   after the edit's first byte and at or before the old parse's first error (after an error
+//!   taplo's parser may not be in the state it starts a file in, and an unterminated string
+//!   could be closed by the edit);
+//! - the re-parsed run, followed by a probe section, must end with a top-level newline, hold no
+//!   unlexable text (taplo's string lexer scans to the end of the file for a closing quote) and
+//!   leave the probe parsing cleanly; when the old run had errors, it must pass the same test,
+//!   so that the sections after it were parsed from a clean state too.
 //!
 //! When the run's end fails the test, the run grows by a section, a few times; otherwise the
 //! caller parses the whole text. The result equals the whole parse exactly, tree and errors:
 //! tests compare both on thousands of generated files and edits, and the fuzz target on every
-//! input.
+//! edit it generates.
 
 use std::ops::Range;
 
 use taplo::parser::Error;
+
+use super::text::Change;
 use taplo::rowan::{
     GreenNode, GreenNodeData, GreenTokenData, Language, NodeOrToken, TextRange, TextSize,
 };
@@ -35,45 +37,6 @@ const UNLEXABLE: &str = "unexpected token";
 
 /// How many sections a run may grow by before the whole text is parsed instead.
 const MAX_GROWTH: usize = 4;
-
-/// What an edit changed: `old[start..old_end]` became `new[start..new_end]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Change {
-    pub start: usize,
-    pub old_end: usize,
-    pub new_end: usize,
-}
-
-impl Change {
-    /// The smallest change that turns `old` into `new` (longest common prefix and suffix, on
-    /// character boundaries); `None` when they are equal.
-    pub fn between(old: &str, new: &str) -> Option<Change> {
-        if old == new {
-            return None;
-        }
-        let (a, b) = (old.as_bytes(), new.as_bytes());
-        let mut start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-        while !old.is_char_boundary(start) || !new.is_char_boundary(start) {
-            start -= 1;
-        }
-        let room = a.len().min(b.len()) - start;
-        let mut suffix = a
-            .iter()
-            .rev()
-            .zip(b.iter().rev())
-            .take(room)
-            .take_while(|(x, y)| x == y)
-            .count();
-        while !old.is_char_boundary(a.len() - suffix) || !new.is_char_boundary(b.len() - suffix) {
-            suffix -= 1;
-        }
-        Some(Change {
-            start,
-            old_end: a.len() - suffix,
-            new_end: b.len() - suffix,
-        })
-    }
-}
 
 /// The parse of an edited text, from a run of its sections and the old parse around it.
 #[derive(Debug)]
@@ -263,17 +226,6 @@ mod tests {
     }
 
     #[test]
-    fn finds_the_smallest_change_on_character_boundaries() {
-        let c = Change::between("a = 1\n", "a = 12\n").unwrap();
-        assert_eq!((c.start, c.old_end, c.new_end), (5, 5, 6));
-        let c = Change::between("x = \"é\"", "x = \"è\"").unwrap();
-        assert_eq!((c.start, c.old_end, c.new_end), (5, 7, 7));
-        let c = Change::between("aaa", "aa").unwrap();
-        assert_eq!((c.start, c.old_end, c.new_end), (2, 3, 2));
-        assert_eq!(Change::between("same", "same"), None);
-    }
-
-    #[test]
     fn reparses_only_the_edited_section_when_that_is_exact() {
         let old = "[a]\nx = 1\n\n[b]\ny = 2\n\n[c]\nz = 3\n";
         assert!(check(old, &old.replace("y = 2", "y = 23")));
@@ -333,13 +285,7 @@ mod tests {
             "", "\"", "\"\"\"", "'", "'''", "[", "]", "[[", "\n", "\r\n", "[s]\n", "\n[h]\n",
             "k = 1", "=", "#", "{", "}", ",", "1", "x", " ", "é", "\\", "\n\n", "]]\n", ".",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_support::xorshift(0x9e37_79b9_7f4a_7c15u64);
         let (mut total, mut reparsed) = (0, 0);
         // REPARSE_N=200000 for a longer search.
         let edits: usize = std::env::var("REPARSE_N")

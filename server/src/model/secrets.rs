@@ -851,13 +851,7 @@ mod tests {
             "[[a]]\n",
             "k = '''\n#'''\n",
         ];
-        let mut seed = 0x1234_5678_9abc_def1u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_support::xorshift(0x1234_5678_9abc_def1u64);
         fn values<'a>(table: &'a Table, out: &mut Vec<&'a Node>) {
             for node in table.entries.values() {
                 match &node.value {

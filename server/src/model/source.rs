@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::files::FileRole;
-use super::text::LineIndex;
+use super::text::{Change, LineIndex};
 use super::toml::TomlDoc;
 
 /// Files larger than this are not parsed; they get one diagnostic instead.
@@ -67,10 +67,9 @@ impl SourceFile {
         if self.load_error.is_some() {
             return SourceFile::from_text(&self.path, text, version);
         }
-        let doc = if text == self.text {
-            self.doc.clone()
-        } else {
-            Arc::new(self.doc.reparse(&self.text, &text))
+        let doc = match Change::between(&self.text, &text) {
+            None => self.doc.clone(),
+            Some(change) => Arc::new(self.doc.reparse_change(&self.text, &text, change)),
         };
         SourceFile {
             role: self.role.clone(),

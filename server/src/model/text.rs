@@ -6,6 +6,45 @@
 
 use std::ops::Range;
 
+/// What an edit changed: `old[start..old_end]` became `new[start..new_end]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+}
+
+impl Change {
+    /// The smallest change that turns `old` into `new` (longest common prefix and suffix, on
+    /// character boundaries); `None` when they are equal.
+    pub fn between(old: &str, new: &str) -> Option<Change> {
+        if old == new {
+            return None;
+        }
+        let (a, b) = (old.as_bytes(), new.as_bytes());
+        let mut start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        while !old.is_char_boundary(start) || !new.is_char_boundary(start) {
+            start -= 1;
+        }
+        let room = a.len().min(b.len()) - start;
+        let mut suffix = a
+            .iter()
+            .rev()
+            .zip(b.iter().rev())
+            .take(room)
+            .take_while(|(x, y)| x == y)
+            .count();
+        while !old.is_char_boundary(a.len() - suffix) || !new.is_char_boundary(b.len() - suffix) {
+            suffix -= 1;
+        }
+        Some(Change {
+            start,
+            old_end: a.len() - suffix,
+            new_end: b.len() - suffix,
+        })
+    }
+}
+
 /// Unit in which a column is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Encoding {
@@ -142,6 +181,17 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_smallest_change_on_character_boundaries() {
+        let c = Change::between("a = 1\n", "a = 12\n").unwrap();
+        assert_eq!((c.start, c.old_end, c.new_end), (5, 5, 6));
+        let c = Change::between("x = \"é\"", "x = \"è\"").unwrap();
+        assert_eq!((c.start, c.old_end, c.new_end), (5, 7, 7));
+        let c = Change::between("aaa", "aa").unwrap();
+        assert_eq!((c.start, c.old_end, c.new_end), (2, 3, 2));
+        assert_eq!(Change::between("same", "same"), None);
+    }
 
     fn round_trip(text: &str, enc: Encoding) {
         let idx = LineIndex::new(text);

@@ -11,7 +11,8 @@ use indexmap::IndexMap;
 use rustc_hash::FxHasher;
 use taplo::syntax::{SyntaxKind, SyntaxNode, SyntaxToken};
 
-use super::reparse::{self, Change};
+use super::reparse;
+use super::text::Change;
 
 mod build;
 mod green;
@@ -229,9 +230,14 @@ impl TomlDoc {
     /// the edit touches are parsed again when that gives exactly the whole parse
     /// ([`reparse`](super::reparse)), the whole text otherwise.
     pub fn reparse(&self, old: &str, new: &str) -> TomlDoc {
-        let Some(change) = Change::between(old, new) else {
-            return self.clone();
-        };
+        match Change::between(old, new) {
+            Some(change) => self.reparse_change(old, new, change),
+            None => self.clone(),
+        }
+    }
+
+    /// [`TomlDoc::reparse`] for a `change` the caller has already found.
+    pub fn reparse_change(&self, old: &str, new: &str, change: Change) -> TomlDoc {
         if nesting_exceeds(new, MAX_NESTING).is_some() {
             return TomlDoc::parse(new);
         }

@@ -245,12 +245,10 @@ fn insert_entry(
     let Some((last, last_span)) = segs.pop() else {
         return;
     };
-    let last_span = &last_span;
     let full_span = entry.span();
     let value_node = entry.child(SyntaxKind::VALUE);
     let mut table = table;
     for (name, kspan) in segs {
-        let kspan = &kspan;
         // The key is moved in, not copied: this runs for every dotted key of every keystroke.
         let index = match table.entries.get_index_of(name.as_str()) {
             Some(i) => i,
@@ -258,8 +256,8 @@ fn insert_entry(
                 let node = Node {
                     value: Value::Table(Table::default()),
                     def: Def::Dotted,
-                    key_span: *kspan,
-                    value_span: *kspan,
+                    key_span: kspan,
+                    value_span: kspan,
                     full_span,
                 };
                 table.entries.insert_full(name, node).0
@@ -277,7 +275,7 @@ fn insert_entry(
             _ => {
                 errors.push(TomlError {
                     kind: TomlErrorKind::DuplicateKey,
-                    span: *kspan,
+                    span: kspan,
                     message: format!("`{name}` is already defined; a dotted key cannot extend it"),
                     first: Some(first),
                 });
@@ -292,7 +290,7 @@ fn insert_entry(
     if let Some(existing) = table.entries.get(&last) {
         errors.push(TomlError {
             kind: TomlErrorKind::DuplicateKey,
-            span: *last_span,
+            span: last_span,
             message: format!("duplicate key `{last}`"),
             first: Some(existing.key_span),
         });
@@ -303,7 +301,7 @@ fn insert_entry(
         Node {
             value: value.0,
             def: value.1,
-            key_span: *last_span,
+            key_span: last_span,
             value_span: value.2,
             full_span,
         },
