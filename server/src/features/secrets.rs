@@ -162,7 +162,7 @@ pub fn secret_diagnostics(
                 let src = m
                     .source
                     .as_ref()
-                    .map(|s| display_rel(&git.work_dir, s))
+                    .map(|s| display_rel(git.work_dir(), s))
                     .unwrap_or_default();
                 message += &format!(" `{}` at {src}:{} re-includes it.", m.pattern, m.line);
             }
@@ -336,7 +336,7 @@ pub fn append_to_gitignore(
         if !works(g, &new) {
             continue;
         }
-        let where_ = display_rel(&git.work_dir, &g.path);
+        let where_ = display_rel(git.work_dir(), &g.path);
         let title = format!(
             "Add {} to {where_}",
             lines
@@ -638,7 +638,7 @@ pub fn untrack_command(folder: &DltFolder, file: &SourceFile) -> Option<CommandF
              and rotate the credentials it held."
         ),
         argv: vec!["git".into(), "rm".into(), "--cached".into(), "--".into(), rel],
-        cwd: git.work_dir.clone(),
+        cwd: git.work_dir().to_path_buf(),
     })
 }
 

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use gix::bstr::{BString, ByteSlice};
@@ -68,8 +69,9 @@ impl IgnoreMatch {
 pub struct FileGitStatus {
     /// Path relative to the work tree, with `/` separators.
     pub rel_path: String,
-    /// The last matching ignore rule, if any (it may be a negation).
-    pub ignore: Option<IgnoreMatch>,
+    /// The last matching ignore rule, if any (it may be a negation). Boxed: most files have
+    /// none, and a monorepo keeps thousands of statuses.
+    pub ignore: Option<Box<IgnoreMatch>>,
     /// The file is in the index: git tracks it even if a pattern ignores it.
     pub tracked: bool,
     /// The file is in HEAD's tree: its content is already in the history.
@@ -79,7 +81,7 @@ pub struct FileGitStatus {
 impl FileGitStatus {
     /// Ignore rules exclude it (tracked files stay tracked regardless).
     pub fn is_ignored(&self) -> bool {
-        self.ignore.as_ref().is_some_and(IgnoreMatch::ignores)
+        self.ignore.as_ref().is_some_and(|m| m.ignores())
     }
 
     /// `git add -A && git commit` would put this file's content in the history.
@@ -88,7 +90,8 @@ impl FileGitStatus {
     }
 }
 
-/// A `.gitignore` that takes part in deciding about the `.dlt` folder's files.
+/// A `.gitignore` that takes part in deciding about the `.dlt` folder's files; read once per
+/// pass and shared by every folder below it (a monorepo's root `.gitignore` by all of them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GitignoreFile {
     /// Absolute path (the file may not exist yet).
@@ -97,29 +100,40 @@ pub struct GitignoreFile {
     pub rel_dir: String,
     /// Content read at load time; `None` when the file does not exist.
     pub text: Option<String>,
+    /// Modification time and size, taken before the text was read.
+    stamp: Option<(SystemTime, u64)>,
+}
+
+/// What every folder of one repository shares, read once per pass of the [`GitCache`].
+#[derive(Debug)]
+struct RepoInputs {
+    /// The repository's work tree root.
+    work_dir: PathBuf,
+    /// `core.ignorecase`.
+    ignore_case: bool,
+    /// `info/exclude` and the excludes file, parsed.
+    globals: gix::ignore::Search,
+    /// The repository's own inputs whose change makes git state stale (not the `.gitignore`s:
+    /// index, HEAD, config, excludes…), with their state when read.
+    watched: Vec<(PathBuf, Option<(SystemTime, u64)>)>,
 }
 
 /// Git state of one `.dlt` folder, captured at load time.
 #[derive(Debug, Clone)]
 pub struct FolderGit {
-    /// The repository's work tree root.
-    pub work_dir: PathBuf,
+    /// What the folder shares with every other folder of its repository.
+    repo: Arc<RepoInputs>,
     /// The `.dlt` folder relative to the work tree, with `/` separators.
     pub dlt_rel: String,
-    /// `core.ignorecase`.
-    pub ignore_case: bool,
-    /// Status of each file of the folder that existed at load time, by file name.
-    pub files: BTreeMap<String, FileGitStatus>,
+    /// Status of each file of the folder that existed at load time: a list, not a map by
+    /// name (a folder has a handful of files, and the name ends each `rel_path`).
+    files: Vec<FileGitStatus>,
     /// Names of the folder's entries in the index.
     tracked: BTreeSet<String>,
     /// Names of the folder's entries in HEAD's tree.
     committed: BTreeSet<String>,
     /// `.gitignore` files of every directory from the work tree root down to the `.dlt` folder.
-    pub gitignores: Vec<GitignoreFile>,
-    /// `info/exclude` and the excludes file, parsed.
-    globals: gix::ignore::Search,
-    /// Files whose change means this state is stale.
-    stamps: Vec<(PathBuf, Option<(SystemTime, u64)>)>,
+    pub gitignores: Vec<Arc<GitignoreFile>>,
 }
 
 /// What [`FolderGit::load_with`] reads once per repository and reuses for every `.dlt` folder
@@ -146,61 +160,53 @@ pub struct GitCache {
 /// One repository as found by `gix::discover`, with what every folder in it needs.
 struct RepoState {
     repo: gix::Repository,
-    work_dir: PathBuf,
+    inputs: Arc<RepoInputs>,
     canonical_work_dir: PathBuf,
-    ignore_case: bool,
     index: gix::worktree::Index,
     head_tree: Option<gix::ObjectId>,
     /// gix's exclude stack over the work tree, built once per pass: it keeps the `.gitignore`
     /// files of the current path and reads only what differs between two paths.
     stack: Option<gix::worktree::Stack>,
-    globals: gix::ignore::Search,
-    /// The repository's own inputs whose change makes git state stale (not the `.gitignore`s),
-    /// with their state when read.
-    watched: Vec<(PathBuf, Option<(SystemTime, u64)>)>,
 }
 
 /// Files read during one pass, by path.
 #[derive(Default)]
 struct FileReads {
-    stamps: HashMap<PathBuf, Option<(SystemTime, u64)>>,
-    gitignores: HashMap<PathBuf, Option<String>>,
+    gitignores: HashMap<PathBuf, Arc<GitignoreFile>>,
     /// Directories with their symlinks resolved, for [`FileReads::canonical`].
     canonical: HashMap<PathBuf, PathBuf>,
 }
 
 impl FileReads {
-    fn stamp(&mut self, path: &Path) -> Option<(SystemTime, u64)> {
-        *self
-            .stamps
-            .entry(path.to_path_buf())
-            .or_insert_with(|| stamp(path))
-    }
-
-    /// A `.gitignore`'s text; git reads it only when it is a regular file, never a symlink.
-    fn gitignore_text(&mut self, path: &Path) -> Option<String> {
-        if let Some(text) = self.gitignores.get(path) {
-            return text.clone();
+    /// The `.gitignore` of `rel_dir` (work-tree relative) in `work_dir`, read once per pass; git
+    /// reads it only when it is a regular file, never a symlink.
+    fn gitignore(&mut self, work_dir: &Path, rel_dir: &str) -> Arc<GitignoreFile> {
+        let path = work_dir.join(rel_dir).join(".gitignore");
+        if let Some(known) = self.gitignores.get(&path) {
+            return known.clone();
         }
         // One `lstat` tells both whether git reads the file and, but for a symlink, its stamp:
         // most directories have no `.gitignore`, and a monorepo asks for two per folder.
-        let lstat = std::fs::symlink_metadata(path);
+        let lstat = std::fs::symlink_metadata(&path);
         let regular = lstat.as_ref().is_ok_and(|m| m.file_type().is_file());
-        if !self.stamps.contains_key(path) {
-            // Taken before reading: a change while reading shows as a change later.
-            let stamp = match &lstat {
-                Ok(m) if regular => m.modified().ok().map(|t| (t, m.len())),
-                Ok(_) => stamp(path),
-                Err(_) => None,
-            };
-            self.stamps.insert(path.to_path_buf(), stamp);
-        }
+        // Taken before reading: a change while reading shows as a change later.
+        let stamp = match &lstat {
+            Ok(m) if regular => m.modified().ok().map(|t| (t, m.len())),
+            Ok(_) => stamp(&path),
+            Err(_) => None,
+        };
         let text = regular
-            .then(|| std::fs::read(path).ok())
+            .then(|| std::fs::read(&path).ok())
             .flatten()
             .map(|b| String::from_utf8_lossy(&b).into_owned());
-        self.gitignores.insert(path.to_path_buf(), text.clone());
-        text
+        let file = Arc::new(GitignoreFile {
+            path: path.clone(),
+            rel_dir: rel_dir.to_string(),
+            text,
+            stamp,
+        });
+        self.gitignores.insert(path, file.clone());
+        file
     }
 
     /// `dir` with its symlinks resolved, like `fs::canonicalize`, from the canonical parent
@@ -278,7 +284,7 @@ impl GitCache {
             None => true,
             Some((checked, _)) if *checked == pass => false,
             Some((checked, Ok(Some(repo)))) => {
-                let changed = repo.watched.iter().any(|(p, s)| stamp(p) != *s);
+                let changed = repo.inputs.watched.iter().any(|(p, s)| stamp(p) != *s);
                 if !changed {
                     *checked = pass;
                     repo.stack = None; // `.gitignore` files are read again in a new pass
@@ -379,19 +385,21 @@ impl RepoState {
         })?;
         Ok(Some(RepoState {
             repo,
-            work_dir,
+            inputs: Arc::new(RepoInputs {
+                work_dir,
+                ignore_case,
+                globals,
+                watched,
+            }),
             canonical_work_dir,
-            ignore_case,
             index,
             head_tree,
             stack: None,
-            globals,
-            watched,
         }))
     }
 
     /// The decision about `rel_path` (a file) by git's exclude stack.
-    fn ignore_match(&mut self, rel_path: &str) -> Result<Option<IgnoreMatch>, GitError> {
+    fn ignore_match(&mut self, rel_path: &str) -> Result<Option<Box<IgnoreMatch>>, GitError> {
         let stack = match &mut self.stack {
             Some(stack) => stack,
             none => none.insert(
@@ -412,7 +420,9 @@ impl RepoState {
                 &self.repo.objects,
             )
             .map_err(gix_err)?;
-        Ok(platform.matching_exclude_pattern().map(|m| to_match(&m)))
+        Ok(platform
+            .matching_exclude_pattern()
+            .map(|m| Box::new(to_match(&m))))
     }
 
     /// Names of the entries of HEAD's tree in the `.dlt` folder; empty for an unborn HEAD.
@@ -466,7 +476,7 @@ impl FolderGit {
             .collect();
         let committed = repo.head_names(&dlt_rel);
 
-        let mut files = BTreeMap::new();
+        let mut files = Vec::with_capacity(names.len());
         for name in names {
             let rel_path = join_rel(&dlt_rel, name);
             let ignore = repo.ignore_match(&rel_path)?;
@@ -476,55 +486,40 @@ impl FolderGit {
                 rel_path,
                 ignore,
             };
-            files.insert(name.to_string(), status);
+            files.push(status);
         }
 
         let mut gitignores = Vec::new();
         let mut rel_dir = String::new();
         let mut components = dlt_rel.split('/').filter(|c| !c.is_empty());
         loop {
-            let path = repo.work_dir.join(&rel_dir).join(".gitignore");
-            let text = reads.gitignore_text(&path);
-            gitignores.push(GitignoreFile {
-                path,
-                rel_dir: rel_dir.clone(),
-                text,
-            });
+            gitignores.push(reads.gitignore(&repo.inputs.work_dir, &rel_dir));
             match components.next() {
                 Some(c) => rel_dir = join_rel(&rel_dir, c),
                 None => break,
             }
         }
 
-        // The `.gitignore` stamps were taken before their texts were read.
-        let stamps = gitignores
-            .iter()
-            .map(|g| (g.path.clone(), reads.stamp(&g.path)))
-            .chain(repo.watched.iter().cloned())
-            .collect();
-
         Ok(Some(FolderGit {
-            work_dir: repo.work_dir.clone(),
+            repo: repo.inputs.clone(),
             dlt_rel,
-            ignore_case: repo.ignore_case,
             files,
             tracked,
             committed,
             gitignores,
-            globals: repo.globals.clone(),
-            stamps,
         }))
     }
 
     /// Git's view of a file of the folder; files created after loading are evaluated from the
     /// captured ignore inputs.
     pub fn status(&self, name: &str) -> FileGitStatus {
-        if let Some(s) = self.files.get(name) {
+        let named = |s: &&FileGitStatus| s.rel_path.rsplit('/').next() == Some(name);
+        if let Some(s) = self.files.iter().find(named) {
             return s.clone();
         }
         FileGitStatus {
             rel_path: join_rel(&self.dlt_rel, name),
-            ignore: self.ignore_match_with(name, None),
+            ignore: self.ignore_match_with(name, None).map(Box::new),
             tracked: self.tracked.contains(name),
             in_head: self.committed.contains(name),
         }
@@ -569,18 +564,18 @@ impl FolderGit {
         mappings.sort();
         let ignore = gix::worktree::stack::state::Ignore::new(
             Default::default(),
-            self.globals.clone(),
+            self.repo.globals.clone(),
             None,
             gix::worktree::stack::state::ignore::Source::IdMapping,
             gix::ignore::search::Ignore::default(),
         );
-        let case = if self.ignore_case {
+        let case = if self.repo.ignore_case {
             gix::glob::pattern::Case::Fold
         } else {
             gix::glob::pattern::Case::Sensitive
         };
         let mut stack = gix::worktree::Stack::new(
-            &self.work_dir,
+            &self.repo.work_dir,
             gix::worktree::stack::State::IgnoreStack(ignore),
             case,
             Vec::new(),
@@ -597,21 +592,32 @@ impl FolderGit {
         // Sources from the in-memory stack are work-tree relative; report them like the live stack.
         if let Some(src) = &m.source {
             if src.is_relative() {
-                m.source = Some(self.work_dir.join(src));
+                m.source = Some(self.repo.work_dir.join(src));
             }
         }
         Some(m)
     }
 
+    /// The repository's work tree root.
+    pub fn work_dir(&self) -> &Path {
+        &self.repo.work_dir
+    }
+
     /// Files whose change makes this state stale: for file watching.
     pub fn watched_paths(&self) -> impl Iterator<Item = &Path> {
-        self.stamps.iter().map(|(p, _)| p.as_path())
+        self.stamped().map(|(p, _)| p)
     }
 
     /// Whether any input (a `.gitignore`, `info/exclude`, the excludes file, the index, HEAD,
     /// the config) changed on disk since loading; a few `stat` calls, cheap enough to ask often.
     pub fn is_stale(&self) -> bool {
-        self.stamps.iter().any(|(p, s)| stamp(p) != *s)
+        self.stamped().any(|(p, s)| stamp(p) != s)
+    }
+
+    /// Every input with its state when read: the `.gitignore`s, then the repository's own.
+    fn stamped(&self) -> impl Iterator<Item = (&Path, Option<(SystemTime, u64)>)> {
+        let gitignores = self.gitignores.iter().map(|g| (g.path.as_path(), g.stamp));
+        gitignores.chain(self.repo.watched.iter().map(|(p, s)| (p.as_path(), *s)))
     }
 }
 
@@ -977,6 +983,36 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn folders_of_one_pass_share_what_they_read_of_their_repository() {
+        let dir = git_fixture(
+            "//- .gitignore\nsecrets.toml\n//- a/.dlt/secrets.toml\n//- b/.dlt/secrets.toml\n",
+        );
+        let names = ["secrets.toml"];
+        let mut cache = GitCache::default();
+        cache.begin_pass();
+        let load = |cache: &mut GitCache, p: &str| {
+            FolderGit::load_with(&dir.join(p), &names, cache)
+                .unwrap()
+                .unwrap()
+        };
+        let (a, b) = (load(&mut cache, "a/.dlt"), load(&mut cache, "b/.dlt"));
+        // A monorepo's thousand folders hold one copy of the root `.gitignore` and of the
+        // repository's excludes, not a thousand.
+        assert!(Arc::ptr_eq(&a.repo, &b.repo));
+        assert!(Arc::ptr_eq(&a.gitignores[0], &b.gitignores[0]));
+        assert_eq!(a.gitignores[0].text.as_deref(), Some("secrets.toml\n"));
+        assert!(
+            !Arc::ptr_eq(&a.gitignores[1], &b.gitignores[1]),
+            "a/ and b/ differ"
+        );
+        assert!(a.status("secrets.toml").is_ignored() && b.status("secrets.toml").is_ignored());
+        // A new pass reads the `.gitignore` again.
+        cache.begin_pass();
+        let again = load(&mut cache, "a/.dlt");
+        assert!(!Arc::ptr_eq(&a.gitignores[0], &again.gitignores[0]));
     }
 
     #[test]
