@@ -98,23 +98,23 @@ fn format_pieces(
     let children: Vec<Child> = root.children().collect();
     let cuts = cut_points(&children, min_piece);
     let nl = if options.crlf { "\r\n" } else { "\n" };
-    let sentinel_suffix = format!("{nl}{nl}[s]{nl}");
-    let sentinel = sentinel(nl);
+    let sentinel = Sentinel::new(nl);
     let mut old = std::mem::take(cache);
     if old.crlf != options.crlf {
         old = FormatCache::default();
     }
     cache.crlf = options.crlf;
 
-    let mut pieces = Vec::with_capacity(cuts.len() + 1);
-    let mut offset = 0usize;
+    // Where each piece is, and what the cache remembers of it.
     let bounds: Vec<usize> = std::iter::once(0)
         .chain(cuts.iter().copied())
         .chain(std::iter::once(children.len()))
         .collect();
+    let mut slots = Vec::with_capacity(bounds.len() - 1);
+    let mut offset = 0usize;
     for (n, w) in bounds.windows(2).enumerate() {
-        let slice = &children[w[0]..w[1]];
-        let len: usize = slice.iter().map(|c| child_len(c)).sum();
+        let children = &children[w[0]..w[1]];
+        let len: usize = children.iter().map(child_len).sum();
         let (start, end) = (offset, offset + len);
         offset = end;
         let piece_text = &text[start..end];
@@ -127,40 +127,146 @@ fn format_pieces(
         } else {
             old.pieces.remove(piece_text)
         };
-        let formatted = match remembered {
+        slots.push(Slot {
+            start,
+            end,
+            children,
+            is_last,
+            remembered,
+        });
+    }
+
+    // What the cache did not know is formatted now, on every core when there is much of it
+    // (the first request for a large file).
+    let misses: Vec<&Slot> = slots.iter().filter(|s| s.remembered.is_none()).collect();
+    cache.misses = misses.len();
+    let miss_bytes: usize = misses.iter().map(|s| s.end - s.start).sum();
+    let threads = if miss_bytes >= PARALLEL_BYTES {
+        parallelism()
+    } else {
+        1
+    };
+    let formatted = map_in_chunks(&misses, threads, |slot| {
+        format_piece(slot, &text[slot.start..slot.end], &sentinel, options)
+    });
+    let mut formatted = formatted.into_iter();
+
+    let mut pieces = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let piece_text = &text[slot.start..slot.end];
+        let formatted = match slot.remembered {
             Some(f) => f,
-            None => {
-                cache.misses += 1;
-                let out = match (is_last, &sentinel) {
-                    (true, _) => Some(format_children(slice, &[], options)),
-                    (false, Some(s)) => {
-                        let mut out = format_children(slice, s, options);
-                        out.ends_with(&sentinel_suffix).then(|| {
-                            out.truncate(out.len() - sentinel_suffix.len());
-                            out
-                        })
-                    }
-                    (false, None) => None,
-                };
-                match out {
-                    Some(out) => (out != piece_text).then(|| out.into_boxed_str()),
-                    // The sentinel did not format as expected: never guess, format it all.
-                    None => return whole(root, text, options),
-                }
-            }
+            None => match formatted.next().flatten() {
+                Some(f) => f,
+                // The sentinel did not format as expected: never guess, format it all.
+                None => return whole(root, text, options),
+            },
         };
-        if is_last {
+        if slot.is_last {
             cache.last = Some((piece_text.into(), formatted.clone()));
         } else {
             cache.pieces.insert(piece_text.into(), formatted.clone());
         }
         pieces.push(Piece {
-            start,
-            end,
+            start: slot.start,
+            end: slot.end,
             formatted,
         });
     }
     pieces
+}
+
+/// A piece before formatting: where it is, its root children, and what the cache remembers of
+/// it (`None`: nothing; `Some(None)`: that formatting leaves it as it is).
+struct Slot<'a> {
+    start: usize,
+    end: usize,
+    children: &'a [Child<'a>],
+    is_last: bool,
+    remembered: Option<Option<Box<str>>>,
+}
+
+/// The blank line and header formatted after a piece that is not the last (module comment).
+struct Sentinel {
+    /// Its root children; `None` if taplo parses `<nl><nl>[s]` otherwise.
+    children: Option<Vec<OwnedChild>>,
+    /// What it formats to at the end of a piece's output.
+    formatted: String,
+}
+
+impl Sentinel {
+    fn new(nl: &str) -> Sentinel {
+        Sentinel {
+            children: sentinel(nl),
+            formatted: format!("{nl}{nl}[s]{nl}"),
+        }
+    }
+}
+
+/// What `slot` (whose text is `piece_text`) formats to: `Some(None)` when formatting leaves it
+/// as it is, `None` when the sentinel did not format as expected.
+fn format_piece(
+    slot: &Slot,
+    piece_text: &str,
+    sentinel: &Sentinel,
+    options: &Options,
+) -> Option<Option<Box<str>>> {
+    let out = match (slot.is_last, &sentinel.children) {
+        (true, _) => format_children(slot.children, &[], options),
+        (false, Some(s)) => {
+            let mut out = format_children(slot.children, s, options);
+            if !out.ends_with(&sentinel.formatted) {
+                return None;
+            }
+            out.truncate(out.len() - sentinel.formatted.len());
+            out
+        }
+        (false, None) => return None,
+    };
+    Some((out != piece_text).then(|| out.into_boxed_str()))
+}
+
+/// Pieces to format at least this many bytes in all are shared out between threads: spawning
+/// one costs some tens of microseconds, formatting 64 KB a millisecond or two.
+const PARALLEL_BYTES: usize = 64 * 1024;
+
+/// The threads formatting may use: the machine's cores, at most four.
+fn parallelism() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get().min(4))
+            .unwrap_or(1)
+    })
+}
+
+/// `f` of every item, in order, computed in `threads` contiguous chunks at once (the calling
+/// thread takes the first); a panic in any chunk is raised again here.
+fn map_in_chunks<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    if threads <= 1 || items.len() < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let others: Vec<_> = items
+            .chunks(chunk)
+            .skip(1)
+            .map(|c| scope.spawn(move || c.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        let mut out: Vec<R> = items[..chunk].iter().map(f).collect();
+        for handle in others {
+            match handle.join() {
+                Ok(results) => out.extend(results),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
 }
 
 /// The whole file as one piece, formatted by taplo directly (not remembered).
@@ -377,5 +483,55 @@ mod tests {
         let crlf = edited.replace('\n', "\r\n");
         assert_eq!(by_pieces(&crlf, 200, &mut cache), whole(&crlf));
         assert_eq!(cache.misses, cache.len());
+    }
+
+    #[test]
+    fn a_large_file_formats_on_several_threads_like_the_whole_file() {
+        // Unformatted entries in 4,000 sections: well over PARALLEL_BYTES in pieces of 200.
+        let mut text = String::new();
+        for i in 0..4000 {
+            text.push_str(&format!(
+                "[t{i}]\nk  =  {i}   # c\nlonger_key = [1,2,\n3]\n\n"
+            ));
+        }
+        assert!(text.len() > 2 * PARALLEL_BYTES);
+        let mut cache = FormatCache::default();
+        assert_eq!(by_pieces(&text, 200, &mut cache), whole(&text));
+        assert_eq!(cache.misses, cache.len());
+        // Edits spread over the file: the misses again exceed the threshold, between hits.
+        let edited: String = text
+            .split_inclusive("\n\n")
+            .enumerate()
+            .map(|(i, s)| {
+                if i % 10 == 0 {
+                    s.replace("k  =", "k=")
+                } else {
+                    s.to_string()
+                }
+            })
+            .collect();
+        assert_eq!(by_pieces(&edited, 200, &mut cache), whole(&edited));
+        // Pieces are at least 200 bytes: the misses are over the threshold.
+        assert!(cache.misses * 200 >= PARALLEL_BYTES, "{} misses", cache.misses);
+        assert!(cache.misses < cache.len());
+    }
+
+    #[test]
+    fn chunks_computed_at_once_come_back_in_order() {
+        let items: Vec<u32> = (0..101).collect();
+        let expected: Vec<u32> = items.iter().map(|x| x * 3).collect();
+        for threads in [1, 2, 3, 4, 7, 200] {
+            assert_eq!(
+                map_in_chunks(&items, threads, |x| x * 3),
+                expected,
+                "{threads}"
+            );
+        }
+        assert!(map_in_chunks(&[] as &[u32], 4, |x| *x).is_empty());
+        // A panic in another thread's chunk reaches the caller.
+        let panicked = std::panic::catch_unwind(|| {
+            map_in_chunks(&items, 2, |x| if *x == 100 { panic!("boom") } else { *x })
+        });
+        assert!(panicked.is_err());
     }
 }
