@@ -73,7 +73,14 @@ pub fn start_reading(state: Arc<State>) -> Reading {
         });
         let chunk = (dirs.len() / 16).clamp(1, 64);
         state.with_git(GitCache::begin_pass);
-        for batch in dirs.chunks(chunk) {
+        // Taken by value: a batch's listings are let go once its folders are read, not held
+        // until the whole workspace is (a monorepo's listings take a megabyte).
+        let mut dirs = dirs.into_iter();
+        loop {
+            let batch: Vec<(PathBuf, DirScan)> = dirs.by_ref().take(chunk).collect();
+            if batch.is_empty() {
+                break;
+            }
             let folders: Vec<DltFolder> = batch
                 .iter()
                 .filter_map(|(d, scan)| {
