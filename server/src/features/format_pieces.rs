@@ -512,7 +512,11 @@ mod tests {
             .collect();
         assert_eq!(by_pieces(&edited, 200, &mut cache), whole(&edited));
         // Pieces are at least 200 bytes: the misses are over the threshold.
-        assert!(cache.misses * 200 >= PARALLEL_BYTES, "{} misses", cache.misses);
+        assert!(
+            cache.misses * 200 >= PARALLEL_BYTES,
+            "{} misses",
+            cache.misses
+        );
         assert!(cache.misses < cache.len());
     }
 
