@@ -196,8 +196,13 @@ struct Sentinel {
 
 impl Sentinel {
     fn new(nl: &str) -> Sentinel {
+        let green = taplo::parser::parse(&format!("{nl}{nl}[s]")).green_node;
+        let children: Vec<OwnedChild> = green.children().map(|c| to_owned(&c)).collect();
+        let fits = children.len() == 2
+            && children[0].kind() == SyntaxKind::NEWLINE.into()
+            && children[1].kind() == SyntaxKind::TABLE_HEADER.into();
         Sentinel {
-            children: sentinel(nl),
+            children: fits.then_some(children),
             formatted: format!("{nl}{nl}[s]{nl}"),
         }
     }
@@ -334,17 +339,6 @@ fn format_children(children: &[Child], extra: &[OwnedChild], options: &Options) 
         .collect();
     let green = GreenNode::new(SyntaxKind::ROOT.into(), owned);
     taplo::formatter::format_syntax(SyntaxNode::new_root(green), options.clone())
-}
-
-/// The root children of `<nl><nl>[s]`: a blank line and a header, or `None` if taplo parses it
-/// otherwise.
-fn sentinel(nl: &str) -> Option<Vec<OwnedChild>> {
-    let green = taplo::parser::parse(&format!("{nl}{nl}[s]")).green_node;
-    let children: Vec<OwnedChild> = green.children().map(|c| to_owned(&c)).collect();
-    let fits = children.len() == 2
-        && children[0].kind() == SyntaxKind::NEWLINE.into()
-        && children[1].kind() == SyntaxKind::TABLE_HEADER.into();
-    fits.then_some(children)
 }
 
 #[cfg(test)]

@@ -789,6 +789,7 @@ pub fn mask(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     /// The tree walk [`value_only_span`] replaced, kept as its test oracle.
     fn value_only_span_by_tree(file: &SourceFile, span: Span) -> Span {
@@ -827,8 +828,6 @@ mod tests {
             None => span,
         }
     }
-
-    use std::sync::Arc;
 
     /// Re-lexing a value's text ends it where the tree walk did, on every value of many
     /// generated files (strings holding `#`, comments after arrays spread over lines, CRLF).
