@@ -10,6 +10,7 @@ See tools/bench/README.md.
 """
 
 import argparse
+import bisect
 import json
 import os
 import random
@@ -255,7 +256,11 @@ class Server:
         `version` when the server sends versions)."""
         deadline = time.perf_counter() + timeout
         with self.cv:
-            start = 0
+            # Publishes arrive in time order: start at the first one after `since`. Scanning
+            # from the start held Python's lock over every earlier publish (5,000 after a
+            # monorepo's indexing) while the reader thread waited to timestamp the answer, and
+            # added ~0.3 ms to each of dlt-lsp's monorepo edits.
+            start = bisect.bisect_left(self.diags, since, key=lambda d: d[0])
             while True:
                 for i in range(start, len(self.diags)):
                     t, u, v = self.diags[i]

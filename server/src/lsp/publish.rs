@@ -124,7 +124,7 @@ async fn publish_results(state: &Arc<State>, client: &Client, results: Converted
     }
 }
 
-/// Folders up to this many bytes of TOML are diagnosed on the async worker.
+/// Folders up to this many bytes of TOML are diagnosed on the async thread.
 const INLINE_DIAGNOSIS_BYTES: usize = 64 * 1024;
 
 type Converted = Vec<(Arc<SourceFile>, Vec<tower_lsp::lsp_types::Diagnostic>)>;

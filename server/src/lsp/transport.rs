@@ -72,6 +72,21 @@ impl Output {
     }
 }
 
+/// The process's stdout without std's line buffering. `std::io::stdout()` writes up to the last
+/// newline at once and keeps the rest: a frame's header (`...\r\n\r\n`) and its body went out
+/// in two `write`s, waking the client twice per message. The writer thread buffers whole frames
+/// itself. Elsewhere than on Unix, std's stdout.
+pub fn unbuffered_stdout() -> Box<dyn Write + Send> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(std::fs::File::from(fd));
+        }
+    }
+    Box::new(std::io::stdout())
+}
+
 fn write_loop(rx: std::sync::mpsc::Receiver<Out>, sink: impl Write) {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
     let mut waiting = Vec::new();
@@ -408,6 +423,53 @@ mod tests {
             written(),
             format!("{parse_error}Content-Length: 2\r\n\r\n{{}}")
         );
+    }
+
+    /// A sink that keeps each `write` call apart.
+    #[derive(Clone, Default)]
+    struct Calls(std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
+
+    impl Write for Calls {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().push(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn each_frame_reaches_the_sink_in_one_write() {
+        let sink = Calls::default();
+        let output = Output::spawn(sink.clone());
+        let mut writer = output.writer();
+        let frames = [
+            "Content-Length: 2\r\n\r\n{}".to_string(),
+            format!(
+                "Content-Length: 9000\r\n\r\n{{\"x\":\"{}\"}}",
+                "y".repeat(8992)
+            ),
+        ];
+        for frame in &frames {
+            let (header, body) = frame.split_at(frame.find('{').unwrap());
+            tokio::io::AsyncWriteExt::write_all(&mut writer, header.as_bytes())
+                .await
+                .unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut writer, body.as_bytes())
+                .await
+                .unwrap();
+            tokio::io::AsyncWriteExt::flush(&mut writer).await.unwrap();
+            output.sync().await;
+        }
+        let calls: Vec<String> = sink
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|c| String::from_utf8(c.clone()).unwrap())
+            .collect();
+        assert_eq!(calls, frames, "a write per frame, header and body together");
     }
 
     #[test]
