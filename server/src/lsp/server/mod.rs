@@ -242,8 +242,8 @@ impl Backend {
 
     /// Diagnoses a document's folder after [`State::put_document`]; a folder created without
     /// its git state gets it in the background, then its findings again.
-    fn after_put(&self, put: Put, since: Instant) {
-        self.schedule(put.dir.clone(), since);
+    async fn after_put(&self, put: Put, since: Instant) {
+        let dir = put.dir.clone();
         if put.git_pending {
             let (state, client) = (self.state.clone(), self.client.clone());
             tokio::spawn(async move {
@@ -253,6 +253,7 @@ impl Backend {
                 }
             });
         }
+        publish::publish_change(&self.state, &self.client, dir, since).await;
     }
 
     /// The analysed file behind a URI, when it is a `.dlt` file.
@@ -383,7 +384,7 @@ impl LanguageServer for Backend {
             .documents
             .insert(path.clone(), Document::new(&doc.text, doc.version));
         if let Some(put) = self.state.put_document(&path) {
-            self.after_put(put, arrived);
+            self.after_put(put, arrived).await;
         }
     }
 
@@ -416,7 +417,7 @@ impl LanguageServer for Backend {
             );
         }
         if let Some(put) = self.state.put_document(&path) {
-            self.after_put(put, arrived);
+            self.after_put(put, arrived).await;
         }
     }
 
