@@ -371,13 +371,13 @@ mod tests {
         );
     }
 
-    /// A sink the test can read back.
+    /// A sink the test can read back, each `write` call apart.
     #[derive(Clone, Default)]
-    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    struct Calls(std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
 
-    impl Write for Shared {
+    impl Write for Calls {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
+            self.0.lock().unwrap().push(buf.to_vec());
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -385,9 +385,15 @@ mod tests {
         }
     }
 
+    impl Calls {
+        fn written(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().concat()).unwrap()
+        }
+    }
+
     #[tokio::test]
     async fn good_frames_reach_the_server_and_bad_ones_are_answered_in_between() {
-        let sink = Shared::default();
+        let sink = Calls::default();
         let output = Output::spawn(sink.clone());
         let input = b"Content-Length: 8\r\n\r\n{\"id\":1}Content-Length: 3\r\n\r\n{x}Content-Length: 8\r\n\r\n{\"id\":2}";
         let (mut reader, ended) = spawn_input(std::io::Cursor::new(input.to_vec()), output.clone());
@@ -411,32 +417,17 @@ mod tests {
             .await
             .unwrap();
         output.sync().await;
-        let written = || String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         assert_eq!(
-            written(),
+            sink.written(),
             parse_error,
             "nothing of a frame before the flush"
         );
         tokio::io::AsyncWriteExt::flush(&mut writer).await.unwrap();
         output.sync().await;
         assert_eq!(
-            written(),
+            sink.written(),
             format!("{parse_error}Content-Length: 2\r\n\r\n{{}}")
         );
-    }
-
-    /// A sink that keeps each `write` call apart.
-    #[derive(Clone, Default)]
-    struct Calls(std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
-
-    impl Write for Calls {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().push(buf.to_vec());
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
     }
 
     #[tokio::test]
