@@ -160,7 +160,7 @@ fn header_items(scope: &Scope, typed: &str, offset: usize, end: usize) -> Vec<Co
                 ),
             ];
             let mut names: Vec<&str> = vec!["pipelines"];
-            for s in catalog.sections.values() {
+            for s in catalog.sections() {
                 if s.mode == crate::model::catalog::SectionMode::Workspace && !scope.workspace() {
                     continue;
                 }
@@ -235,7 +235,7 @@ fn header_items(scope: &Scope, typed: &str, offset: usize, end: usize) -> Vec<Co
                 })
                 .collect();
             // Sections nested in a section's table (`[normalize.data_writer]`).
-            for s in catalog.sections.values() {
+            for s in catalog.sections() {
                 for t in &s.tables {
                     let segs: Vec<&str> = t.split('.').collect();
                     if segs.len() == parent.len() + 1 && segs[..parent.len()] == parent[..] {

@@ -20,10 +20,11 @@ pub use server::Backend;
 /// Runs the language server on stdin/stdout until the client exits.
 pub fn run_stdio() -> ExitCode {
     init_logging();
-    // The destination catalog (a 330 KB JSON document) is parsed while the client starts up,
-    // not in the first diagnosis (it cost the first diagnostics of a file ~1.5 ms, issue 7).
-    std::thread::spawn(|| {
-        crate::model::catalog::Catalog::get();
+    // The destination catalog's entries are parsed while the client starts up, at a low
+    // priority: a diagnosis parses the few entries it needs itself if it comes first (waiting
+    // at most for the one entry being parsed), and completion and hover find them all ready.
+    background::spawn_low_priority("dlt-lsp-catalog", || {
+        crate::model::catalog::Catalog::get().parse_all();
     });
     // One thread runs every async task. tower-lsp polls all handlers inside its one server
     // task anyway, so a second worker only ran the spawned diagnoses, and handing tasks between

@@ -243,7 +243,9 @@ impl Backend {
     /// Diagnoses a document's folder after [`State::put_document`]; a folder created without
     /// its git state gets it in the background, then its findings again.
     async fn after_put(&self, put: Put, since: Instant) {
-        let dir = put.dir.clone();
+        publish::publish_change(&self.state, &self.client, put.dir.clone(), since).await;
+        // The git state after the open files' findings: spawned before, its blocking thread
+        // (a new one while the pool's is warming the repositories) was started ahead of them.
         if put.git_pending {
             let (state, client) = (self.state.clone(), self.client.clone());
             tokio::spawn(async move {
@@ -253,7 +255,6 @@ impl Backend {
                 }
             });
         }
-        publish::publish_change(&self.state, &self.client, dir, since).await;
     }
 
     /// The analysed file behind a URI, when it is a `.dlt` file.
