@@ -1,5 +1,6 @@
 //! Background indexing of every `.dlt` folder under the workspace roots, with `$/progress`.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -81,17 +82,24 @@ pub fn start_reading(state: Arc<State>) -> Reading {
             if batch.is_empty() {
                 break;
             }
-            let folders: Vec<DltFolder> = batch
-                .iter()
-                .filter_map(|(d, scan)| {
+            // The batch's files are read together; a folder that panics is read again alone
+            // (and left out if it panics again).
+            let read = catch_unwind(AssertUnwindSafe(|| DltFolder::load_scanned_batch(&batch)))
+                .unwrap_or_else(|_| {
+                    let one = |(d, scan): &(PathBuf, DirScan)| {
+                        catch_unwind(AssertUnwindSafe(|| DltFolder::load_scanned(d, scan))).ok()
+                    };
+                    batch.iter().filter_map(one).collect()
+                });
+            let folders: Vec<DltFolder> = read
+                .into_iter()
+                .filter_map(|mut folder| {
                     // Locked per folder, for its git state only: whoever else needs the cache
                     // meanwhile waits for one folder's git state at most.
-                    let load = || {
-                        let mut folder = DltFolder::load_scanned(d, scan);
-                        state.with_git(|git| folder.reload_git_with(git));
-                        folder
-                    };
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).ok()
+                    let git =
+                        |folder: &mut DltFolder| state.with_git(|git| folder.reload_git_with(git));
+                    catch_unwind(AssertUnwindSafe(|| git(&mut folder))).ok()?;
+                    Some(folder)
                 })
                 .collect();
             if loaded_tx.send(folders).is_err() {

@@ -124,14 +124,37 @@ impl DltFolder {
     }
 
     fn load_scanned_except(dlt_dir: &Path, scan: &DirScan, except: Option<&Path>) -> DltFolder {
-        let mut folder = DltFolder::empty(dlt_dir);
-        folder.apply_meta(scan);
-        for path in scan
+        let paths: Vec<&Path> = scan
             .toml_files
             .iter()
-            .filter(|p| Some(p.as_path()) != except)
-        {
-            let file = SourceFile::load(path);
+            .map(PathBuf::as_path)
+            .filter(|p| Some(*p) != except)
+            .collect();
+        Self::with_files(dlt_dir, scan, SourceFile::load_all(&paths))
+    }
+
+    /// Like [`DltFolder::load_scanned`] for several folders at once, their files read together
+    /// (on a cold cache the disk gets all their reads at once, see [`SourceFile::load_all`]).
+    pub fn load_scanned_batch(batch: &[(PathBuf, DirScan)]) -> Vec<DltFolder> {
+        let paths: Vec<&Path> = batch
+            .iter()
+            .flat_map(|(_, scan)| scan.toml_files.iter().map(PathBuf::as_path))
+            .collect();
+        let mut files = SourceFile::load_all(&paths).into_iter();
+        batch
+            .iter()
+            .map(|(dir, scan)| {
+                let own = files.by_ref().take(scan.toml_files.len()).collect();
+                Self::with_files(dir, scan, own)
+            })
+            .collect()
+    }
+
+    /// A folder of `files`, with the marker, pin and local paths of its listing.
+    fn with_files(dlt_dir: &Path, scan: &DirScan, files: Vec<SourceFile>) -> DltFolder {
+        let mut folder = DltFolder::empty(dlt_dir);
+        folder.apply_meta(scan);
+        for file in files {
             folder.files.insert(file.name.clone(), Arc::new(file));
         }
         folder
@@ -392,6 +415,33 @@ mod tests {
         );
         assert_eq!(owner("/p/.dlt/config.toml"), None);
         assert_eq!(owner("/p/README.md"), None);
+        // Folders read in one batch are the folders read one by one.
+        let other = tmp.path().join("other/.dlt");
+        let empty = tmp.path().join("empty/.dlt");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::create_dir_all(&empty).unwrap();
+        std::fs::write(other.join("secrets.toml"), "k = \"v\"\n").unwrap();
+        let batch: Vec<(PathBuf, DirScan)> = [&dlt, &empty, &other]
+            .into_iter()
+            .map(|d| (d.clone(), DirScan::read(d)))
+            .collect();
+        let outline = |f: &DltFolder| {
+            let files = f
+                .files
+                .values()
+                .map(|s| (s.name.clone(), s.text.to_string()));
+            (f.dlt_dir.clone(), f.is_workspace, files.collect::<Vec<_>>())
+        };
+        let together: Vec<_> = DltFolder::load_scanned_batch(&batch)
+            .iter()
+            .map(outline)
+            .collect();
+        let alone: Vec<_> = batch
+            .iter()
+            .map(|(d, scan)| outline(&DltFolder::load_scanned(d, scan)))
+            .collect();
+        assert_eq!(together, alone);
+        assert_eq!(together[2].2.len(), 1, "{together:?}");
         // An open document's file is not read again when its folder is.
         let except = DltFolder::load_without_git_except(&dlt, &dlt.join("config.toml"));
         assert_eq!(
