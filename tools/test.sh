@@ -50,6 +50,7 @@ if [ "$only" != "rust" ]; then
 fi
 
 echo
+echo "test.sh: finished in ${SECONDS}s"
 echo "disk: target/ holds $(du -sh target 2>/dev/null | cut -f1), $(df -h . | awk 'NR==2 {print $4}') free"
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'FAILED: %s\n' "${failed[@]}"
