@@ -100,7 +100,7 @@ fuzz_target!(|input: Input| {
         let whole = TomlDoc::parse(&plain);
         assert_eq!(parsed.green(), whole.green(), "tree after {edit:?}");
         assert_eq!(parsed.errors, whole.errors, "errors after {edit:?}");
-        assert_eq!(parsed.root, whole.root, "tables after {edit:?}");
+        assert_eq!(parsed.root(), whole.root(), "tables after {edit:?}");
     }
     // Edits are positioned with the rope's lines, diagnostics with the line index's: both must
     // agree on where every line starts.

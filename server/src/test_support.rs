@@ -80,7 +80,7 @@ pub fn render_diagnostic(
     file: &crate::model::source::SourceFile,
     d: &crate::model::diagnostic::Diagnostic,
 ) -> String {
-    let lc = file.line_index.line_col(
+    let lc = file.line_index().line_col(
         &file.text,
         d.span.start as usize,
         crate::model::text::Encoding::Utf8,

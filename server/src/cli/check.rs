@@ -64,10 +64,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
             }
             for d in diags {
                 let start =
-                    file.line_index
+                    file.line_index()
                         .line_col(&file.text, d.span.start as usize, Encoding::Utf32);
                 let end =
-                    file.line_index
+                    file.line_index()
                         .line_col(&file.text, d.span.end as usize, Encoding::Utf32);
                 findings.push(Finding {
                     path: display_path(&file.path, &cwd),

@@ -257,7 +257,7 @@ fn header_items(scope: &Scope, typed: &str, offset: usize, end: usize) -> Vec<Co
 fn named_destinations(scope: &Scope) -> Vec<String> {
     let mut out: Vec<String> = scope
         .files()
-        .filter_map(|f| f.doc.root.get("destination")?.as_table())
+        .filter_map(|f| f.doc.root().get("destination")?.as_table())
         .flat_map(|t| t.entries.iter())
         .filter(|(_, n)| {
             n.as_table()
@@ -316,7 +316,7 @@ fn key_items(
     let Some(schema) = scope.table_schema(table) else {
         return Vec::new();
     };
-    let present = table_at(&scope.file.doc.root, table);
+    let present = table_at(scope.file.doc.root(), table);
     schema
         .fields
         .iter()
@@ -492,7 +492,7 @@ fn credentials_snippets(scope: &Scope, table: &[String], replace: Span) -> Vec<C
             let Some(field) = destination.credentials() else {
                 return Vec::new();
             };
-            let present = table_at(&scope.file.doc.root, table);
+            let present = table_at(scope.file.doc.root(), table);
             scope
                 .pick(field, &parent)
                 .into_iter()

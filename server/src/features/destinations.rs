@@ -39,7 +39,7 @@ pub fn destination_diagnostics(
 
 /// Unknown keys, types and native strings of every destination and closed section of the file.
 pub fn validate(scope: &Scope, out: &mut Vec<Diagnostic>) {
-    let root = &scope.file.doc.root;
+    let root = scope.file.doc.root();
     for (key, node) in &root.entries {
         let Some(table) = node.as_table() else {
             continue;
@@ -494,7 +494,7 @@ impl<'a> FolderValues<'a> {
             return true;
         }
         self.files_for(profile).any(|f| {
-            f.doc.root.get_path(path).is_some_and(|n| match &n.value {
+            f.doc.root().get_path(path).is_some_and(|n| match &n.value {
                 Value::Scalar(Scalar::Str(s)) => !is_placeholder(s),
                 // A whole-credentials table answers only through its fields.
                 Value::Table(_) => !whole,
@@ -568,7 +568,7 @@ pub fn missing_credentials(scope: &Scope, values: &dyn ValueSource, out: &mut Ve
     let Some(destinations) = scope
         .file
         .doc
-        .root
+        .root()
         .get("destination")
         .and_then(Node::as_table)
     else {
@@ -625,7 +625,7 @@ fn governs(scope: &Scope, name: &str, profile: &str) -> bool {
         FileRole::Base(_) => !scope.folder.files.values().any(|f| {
             matches!(&f.role, FileRole::Profile { profile: p, .. } if p == profile)
                 && f.doc
-                    .root
+                    .root()
                     .get_path(&["destination", name, "destination_type"])
                     .is_some()
         }),

@@ -79,10 +79,13 @@ mod tests {
     use crate::test_support::fixture;
 
     fn render(fx: &str) -> String {
-        let snap = fixture(fx);
+        render_snapshot(&fixture(fx))
+    }
+
+    fn render_snapshot(snap: &Snapshot) -> String {
         let mut out = String::new();
         for folder in snap.folders.values() {
-            for (file, diags) in folder_diagnostics(&snap, folder) {
+            for (file, diags) in folder_diagnostics(snap, folder) {
                 for d in diags {
                     out += &crate::test_support::render_diagnostic(&file, &d);
                 }
@@ -111,5 +114,42 @@ mod tests {
         .assert_eq(&render(
             "//- .dlt/secrets.toml\n[destination.postgres.credentials]\npasword = \"x\"\n[sources.github]\npasword = 1\n",
         ));
+    }
+
+    /// A folder nobody has open keeps no tables once diagnosed; diagnosed again, it finds what
+    /// it found awake, every kind of finding (each rule walks the tables) in every file.
+    #[test]
+    fn dormant_folders_find_what_they_found_awake() {
+        let fx = "//- p/.dlt/.workspace\n\
+            //- p/.dlt/config.toml\n[runtime]\norganization_id = \"a\"\n[destination.postgres.credentials]\n\
+            password = \"in-config\"\npasword = 1\nx = 1\nx = 2\n\
+            //- p/.dlt/prod.config.toml\n[runtime]\norganization_id = \"b\"\n[destination\n\
+            //- p/.dlt/config.dev.toml\n[sources.a]\nk = 1\n\
+            //- p/.dlt/dev.secrets.toml\n[destination.postgres.credentials]\nhost = \"h\"\nnot_a_key = 2\n\
+            //- q/.dlt/secrets.toml\n[destination.bigquery]\nlocaton = \"EU\"\n";
+        let mut snap = fixture(fx);
+        let awake = render_snapshot(&snap);
+        for code in [
+            "toml-syntax",
+            "toml-duplicate-key",
+            "unknown-key",
+            "organization-id-conflict",
+        ] {
+            assert!(awake.contains(code), "{code} missing from\n{awake}");
+        }
+        let dirs: Vec<_> = snap.folders.keys().cloned().collect();
+        snap.make_dormant(&dirs);
+        let files = || {
+            snap.folders
+                .values()
+                .flat_map(|f| f.files.values().cloned())
+        };
+        assert_eq!(files().count(), 5);
+        assert!(
+            files().all(|f| f.doc.is_dormant()),
+            "every file let go of its tables"
+        );
+        assert_eq!(render_snapshot(&snap), awake);
+        assert!(files().all(|f| !f.doc.is_dormant()), "diagnosing woke them");
     }
 }

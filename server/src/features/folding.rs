@@ -25,7 +25,7 @@ pub struct Fold {
 pub fn folding_ranges(file: &SourceFile) -> Vec<Fold> {
     let mut out = Vec::new();
     let line = |off: u32| {
-        file.line_index
+        file.line_index()
             .line_col(&file.text, off as usize, Encoding::Utf8)
             .line
     };
@@ -52,7 +52,7 @@ pub fn folding_ranges(file: &SourceFile) -> Vec<Fold> {
             _ => {}
         }
     }
-    walk(&file.doc.root, &mut push);
+    walk(file.doc.root(), &mut push);
     // Runs of comment lines.
     let mut run: Option<(u32, u32)> = None;
     for token in file

@@ -68,7 +68,7 @@ pub fn sync_blocker(folder: &DltFolder) -> Option<String> {
 
 /// The `[runtime]` header of a file, where the actions are shown as code lenses.
 pub fn lens_anchor(file: &SourceFile) -> Option<Span> {
-    let node = file.doc.root.get("runtime")?;
+    let node = file.doc.root().get("runtime")?;
     (node.def == Def::Header).then_some(node.key_span)
 }
 
@@ -92,7 +92,7 @@ fn is_connected(snapshot: &Snapshot, folder: &DltFolder) -> bool {
     .any(|path| {
         config
             .doc
-            .root
+            .root()
             .get_path(path)
             .and_then(|n| n.as_str())
             .is_some_and(|s| !s.is_empty())

@@ -37,7 +37,7 @@ pub fn override_hints(snapshot: &Snapshot, path: &Path) -> Vec<OverrideHint> {
             .collect(),
     };
     let mut leaves = Vec::new();
-    collect_leaves(&file.doc.root, &mut Vec::new(), &mut leaves);
+    collect_leaves(file.doc.root(), &mut Vec::new(), &mut leaves);
     let mut out = Vec::new();
     for (key, end) in leaves.into_iter().take(MAX_KEYS) {
         let Some(lookup) = resolver.classify(&key) else {

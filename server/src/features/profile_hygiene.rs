@@ -64,7 +64,7 @@ pub fn hygiene_fixes(
 }
 
 fn first_line(file: &SourceFile) -> Span {
-    let r = file.line_index.line_range(&file.text, 0);
+    let r = file.line_index().line_range(&file.text, 0);
     Span::new(r.start, r.end)
 }
 
@@ -82,7 +82,7 @@ fn leaves<'a>(table: &'a Table, prefix: &mut Vec<String>, out: &mut Vec<(Vec<Str
 
 fn leaves_of(file: &SourceFile) -> Vec<(Vec<String>, &Node)> {
     let mut out = Vec::new();
-    leaves(&file.doc.root, &mut Vec::new(), &mut out);
+    leaves(file.doc.root(), &mut Vec::new(), &mut out);
     out
 }
 
@@ -330,7 +330,7 @@ fn workspace_settings_misplaced(file: &SourceFile, out: &mut Vec<Diagnostic>) {
         _ => return,
     };
     for path in WORKSPACE_BINDING {
-        let Some(node) = file.doc.root.get_path(path) else {
+        let Some(node) = file.doc.root().get_path(path) else {
             continue;
         };
         out.push(Diagnostic::new(

@@ -186,7 +186,7 @@ pub fn secret_diagnostics(
 }
 
 fn first_line(file: &SourceFile) -> Span {
-    let r = file.line_index.line_range(&file.text, 0);
+    let r = file.line_index().line_range(&file.text, 0);
     Span::new(r.start, r.end)
 }
 
@@ -249,7 +249,7 @@ fn credentials_answered(
     let folders = std::iter::once(folder).chain(snapshot.global.as_deref());
     folders
         .flat_map(|f| names.iter().filter_map(move |n| f.file(n)))
-        .any(|s| paths.iter().any(|p| s.doc.root.get_path(p).is_some()))
+        .any(|s| paths.iter().any(|p| s.doc.root().get_path(p).is_some()))
 }
 
 /// How a `.gitignore` fix covers a secrets file.
@@ -483,7 +483,7 @@ pub fn move_to_secrets_fix(
             text: new_secrets,
         }),
     }
-    let is_table = file.doc.root.get_path(path).is_some_and(Node::is_table);
+    let is_table = file.doc.root().get_path(path).is_some_and(Node::is_table);
     let title = format!(
         "Move {} `{}` to {target_name}",
         if is_table { "table" } else { "key" },
@@ -499,7 +499,7 @@ fn remove_entry_line(
     file: &SourceFile,
     path: &[String],
 ) -> Option<(Option<TextEdit>, toml_edit::Key, toml_edit::Item)> {
-    let node = file.doc.root.get_path(path)?;
+    let node = file.doc.root().get_path(path)?;
     if node.def != crate::model::toml::Def::Value {
         return None;
     }
@@ -607,7 +607,7 @@ pub fn env_var_fix(file: &SourceFile, value: &SecretValue) -> Option<EditSet> {
     };
     let new = super::edits::apply(&file.text, std::slice::from_ref(&edit));
     let doc = TomlDoc::parse(&new);
-    if doc.has_errors() || doc.root.get_path(&value.path).is_some() {
+    if doc.has_errors() || doc.root().get_path(&value.path).is_some() {
         return None;
     }
     Some(EditSet {

@@ -110,7 +110,7 @@ mod tests {
             "[runtime]\nlog_level = \"INFO\"\n[destination.warehouse]\ndestination_type = \"duckdb\"\ncredentials.password = \"x\"\n[[jobs]]\nn = 1\n",
         );
         let mut out = String::new();
-        outline(&document_symbols(&doc.root), 0, &mut out);
+        outline(&document_symbols(doc.root()), 0, &mut out);
         expect_test::expect![[r#"
             runtime Table 0..28
               log_level String 10..28

@@ -51,7 +51,7 @@ fn org_ids(file: &SourceFile) -> Vec<(&Node, &str)> {
         &["workspace", "runtime", "organization_id"][..],
     ]
     .iter()
-    .filter_map(|p| file.doc.root.get_path(p))
+    .filter_map(|p| file.doc.root().get_path(p))
     .filter_map(|n| Some((n, n.as_str()?)))
     .collect()
 }

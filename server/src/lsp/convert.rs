@@ -21,7 +21,7 @@ pub fn encoding_of(kind: &lsp::PositionEncodingKind) -> Encoding {
 }
 
 pub fn position(file: &SourceFile, offset: u32, enc: Encoding) -> Position {
-    let lc = file.line_index.line_col(&file.text, offset as usize, enc);
+    let lc = file.line_index().line_col(&file.text, offset as usize, enc);
     Position {
         line: lc.line,
         character: lc.col,
@@ -36,7 +36,7 @@ pub fn range(file: &SourceFile, span: Span, enc: Encoding) -> Range {
 }
 
 pub fn offset(file: &SourceFile, pos: Position, enc: Encoding) -> usize {
-    file.line_index.offset(
+    file.line_index().offset(
         &file.text,
         LineCol {
             line: pos.line,

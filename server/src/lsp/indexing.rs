@@ -2,7 +2,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use tower_lsp::lsp_types::{
     self as lsp, notification::Progress, request::WorkDoneProgressCreate, NumberOrString,
@@ -39,14 +39,54 @@ pub struct Reading {
 enum Read {
     /// The folders found and their TOML files.
     Found { folders: usize, files: usize },
-    /// A batch of folders, in the snapshot now, with their number of files.
-    Loaded { dirs: Vec<PathBuf>, files: usize },
+    /// A batch of folders, in the snapshot now, with their number of files; its slot is freed
+    /// once the batch is published.
+    Loaded {
+        dirs: Vec<PathBuf>,
+        files: usize,
+        _slot: Slot,
+    },
+}
+
+/// How many batches the reading may be ahead of their publishing. A batch read keeps its tables
+/// until it is published (then its folders go dormant): unbounded, a reading faster than the
+/// publishing held a growing part of a monorepo's tables at once (issue 7).
+const BATCHES_AHEAD: usize = 2;
+
+/// The batches read and not published yet.
+#[derive(Default)]
+struct InFlight {
+    count: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl InFlight {
+    /// Waits until fewer than [`BATCHES_AHEAD`] batches are in flight and takes a slot.
+    fn enter(self: &Arc<Self>) -> Slot {
+        let mut count = self.count.lock().unwrap_or_else(|e| e.into_inner());
+        while *count >= BATCHES_AHEAD {
+            count = self.freed.wait(count).unwrap_or_else(|e| e.into_inner());
+        }
+        *count += 1;
+        Slot(self.clone())
+    }
+}
+
+/// One batch in flight, from before its reading until it is published (or dropped unpublished).
+struct Slot(Arc<InFlight>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        *self.0.count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        self.0.freed.notify_one();
+    }
 }
 
 /// Starts finding and reading every `.dlt` folder under the workspace roots into the snapshot.
 pub fn start_reading(state: Arc<State>) -> Reading {
     let (tx, events) = tokio::sync::mpsc::unbounded_channel();
-    let (loaded_tx, mut loaded) = tokio::sync::mpsc::unbounded_channel::<Vec<DltFolder>>();
+    let (loaded_tx, mut loaded) = tokio::sync::mpsc::unbounded_channel::<(Vec<DltFolder>, Slot)>();
+    let in_flight = Arc::new(InFlight::default());
     let roots = state
         .roots
         .read()
@@ -78,6 +118,7 @@ pub fn start_reading(state: Arc<State>) -> Reading {
         // until the whole workspace is (a monorepo's listings take a megabyte).
         let mut dirs = dirs.into_iter();
         loop {
+            let slot = in_flight.enter();
             let batch: Vec<(PathBuf, DirScan)> = dirs.by_ref().take(chunk).collect();
             if batch.is_empty() {
                 break;
@@ -102,7 +143,7 @@ pub fn start_reading(state: Arc<State>) -> Reading {
                     Some(folder)
                 })
                 .collect();
-            if loaded_tx.send(folders).is_err() {
+            if loaded_tx.send((folders, slot)).is_err() {
                 break;
             }
         }
@@ -111,10 +152,15 @@ pub fn start_reading(state: Arc<State>) -> Reading {
     // Batches join the snapshot here, at normal priority: the snapshot's write lock must never
     // wait for a thread that the scheduler puts behind the editor's requests.
     tokio::spawn(async move {
-        while let Some(folders) = loaded.recv().await {
+        while let Some((folders, slot)) = loaded.recv().await {
             let files = folders.iter().map(|f| f.files.len()).sum();
             let dirs = state.merge_folders(folders);
-            if tx.send(Read::Loaded { dirs, files }).is_err() {
+            let loaded = Read::Loaded {
+                dirs,
+                files,
+                _slot: slot,
+            };
+            if tx.send(loaded).is_err() {
                 break;
             }
         }
@@ -129,7 +175,7 @@ pub async fn publish_read(state: Arc<State>, client: Client, mut reading: Readin
     while let Some(event) = reading.events.recv().await {
         match event {
             Read::Found { folders, files } => (count, total_files) = (folders, files),
-            Read::Loaded { dirs, files } => {
+            Read::Loaded { dirs, files, _slot } => {
                 done_files += files;
                 publish::publish_folders(&state, &client, dirs, false).await;
                 progress
@@ -248,5 +294,37 @@ impl Reporter {
                 })
                 .await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reading waits while [`BATCHES_AHEAD`] batches are unpublished, and goes on as soon as
+    /// one of them is.
+    #[test]
+    fn the_reading_stays_a_bounded_number_of_batches_ahead() {
+        let in_flight = Arc::new(InFlight::default());
+        let mut slots: Vec<Slot> = (0..BATCHES_AHEAD).map(|_| in_flight.enter()).collect();
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let reader = in_flight.clone();
+        let waiting = std::thread::spawn(move || {
+            let slot = reader.enter();
+            entered_tx.send(()).unwrap();
+            drop(slot);
+        });
+        let wait = std::time::Duration::from_millis(200);
+        assert!(
+            entered.recv_timeout(wait).is_err(),
+            "entered with none free"
+        );
+        slots.pop(); // one batch published
+        entered
+            .recv_timeout(wait * 25)
+            .expect("a freed slot lets the reading on");
+        waiting.join().unwrap();
+        drop(slots);
+        assert_eq!(*in_flight.count.lock().unwrap(), 0);
     }
 }

@@ -99,7 +99,7 @@ pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &Path, for
     publish_folders(state, client, vec![dir.to_path_buf()], force).await;
 }
 
-/// Diagnoses folders now, all at once (indexing publishes a whole batch so: a task per folder
+/// Diagnoses folders now, in one task (indexing publishes a whole batch so: a task per folder
 /// cost a thread hand-off each), and publishes what changed. The files open in the editor are
 /// diagnosed and published first, before their folders' other files: the user is looking at them,
 /// and a keystroke's diagnostics then wait for one file's rules, not a whole folder's.
@@ -116,12 +116,24 @@ async fn publish_passes(
     force: bool,
     passes: &[bool],
 ) {
-    let dirs = Arc::new(dirs);
     for &open in passes {
-        let Some(results) = diagnose_files(state, &dirs, open).await else {
-            return;
-        };
-        publish_results(state, client, results, force).await;
+        // A folder at a time, yielding in between: the runtime has one thread, and a request or
+        // an edit that arrives meanwhile then waits for one folder's diagnosis, not a whole
+        // indexing batch's (~60 folders, several milliseconds; issue 7).
+        for dir in &dirs {
+            let one = Arc::new(vec![dir.clone()]);
+            let Some(results) = diagnose_files(state, &one, open).await else {
+                return;
+            };
+            publish_results(state, client, results, force).await;
+            // Published: a folder nobody has open keeps its texts and findings only.
+            if !open {
+                state.update(|s| s.make_dormant(&one));
+            }
+            if dirs.len() > 1 {
+                tokio::task::yield_now().await;
+            }
+        }
     }
 }
 

@@ -300,6 +300,6 @@ mod tests {
         );
         let (_, merged) = snapshot.file(&secrets).unwrap();
         assert_eq!((merged.version, &*merged.text), (Some(4), edited.as_str()));
-        assert_eq!(merged.doc.root, TomlDoc::parse(&edited).root);
+        assert_eq!(merged.doc.root(), TomlDoc::parse(&edited).root());
     }
 }

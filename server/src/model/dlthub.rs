@@ -157,7 +157,7 @@ pub fn known_secret_values(
         .values()
         .filter(|f| f.role.kind() == Some(FileKind::Secrets))
     {
-        collect(&file.doc.root, &mut out);
+        collect(file.doc.root(), &mut out);
     }
     const SECRET_WORDS: &[&str] = &[
         "PASSWORD",

@@ -7,7 +7,7 @@
 //! The result is captured once per folder at load time, together with the ignore inputs, so that
 //! features stay pure and can even ask "would this `.gitignore` edit take effect?" without I/O.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -45,7 +45,7 @@ fn gix_err(e: impl std::fmt::Display) -> GitError {
 }
 
 /// The ignore rule that decided about a path, as `git check-ignore -v` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IgnoreMatch {
     /// The file the pattern comes from (`.gitignore`, `info/exclude`, the excludes file).
     pub source: Option<PathBuf>,
@@ -69,9 +69,9 @@ impl IgnoreMatch {
 pub struct FileGitStatus {
     /// Path relative to the work tree, with `/` separators.
     pub rel_path: String,
-    /// The last matching ignore rule, if any (it may be a negation). Boxed: most files have
-    /// none, and a monorepo keeps thousands of statuses.
-    pub ignore: Option<Box<IgnoreMatch>>,
+    /// The last matching ignore rule, if any (it may be a negation). Shared by every file the
+    /// rule decides about in a pass: a monorepo's root `.gitignore` rule matches thousands.
+    pub ignore: Option<Arc<IgnoreMatch>>,
     /// The file is in the index: git tracks it even if a pattern ignores it.
     pub tracked: bool,
     /// The file is in HEAD's tree: its content is already in the history.
@@ -129,11 +129,31 @@ pub struct FolderGit {
     /// name (a folder has a handful of files, and the name ends each `rel_path`).
     files: Vec<FileGitStatus>,
     /// Names of the folder's entries in the index.
-    tracked: BTreeSet<String>,
+    tracked: Names,
     /// Names of the folder's entries in HEAD's tree.
-    committed: BTreeSet<String>,
+    committed: Names,
     /// `.gitignore` files of every directory from the work tree root down to the `.dlt` folder.
     pub gitignores: Vec<Arc<GitignoreFile>>,
+}
+
+/// A set of file names, sorted: a folder has a handful, and a `BTreeSet` took a node of eleven
+/// for each of the two sets of every folder of a monorepo (issue 7).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Names(Box<[Box<str>]>);
+
+impl Names {
+    fn contains(&self, name: &str) -> bool {
+        self.0.binary_search_by(|n| (**n).cmp(name)).is_ok()
+    }
+}
+
+impl FromIterator<String> for Names {
+    fn from_iter<I: IntoIterator<Item = String>>(names: I) -> Names {
+        let mut names: Vec<Box<str>> = names.into_iter().map(String::into_boxed_str).collect();
+        names.sort_unstable();
+        names.dedup();
+        Names(names.into_boxed_slice())
+    }
 }
 
 /// What [`FolderGit::load_with`] reads once per repository and reuses for every `.dlt` folder
@@ -175,9 +195,21 @@ struct FileReads {
     gitignores: HashMap<PathBuf, Arc<GitignoreFile>>,
     /// Directories with their symlinks resolved, for [`FileReads::canonical`].
     canonical: HashMap<PathBuf, PathBuf>,
+    /// The ignore rules that matched, for [`FileReads::shared`].
+    matches: HashSet<Arc<IgnoreMatch>>,
 }
 
 impl FileReads {
+    /// The one copy of `m` this pass hands out.
+    fn shared(&mut self, m: IgnoreMatch) -> Arc<IgnoreMatch> {
+        if let Some(known) = self.matches.get(&m) {
+            return known.clone();
+        }
+        let shared = Arc::new(m);
+        self.matches.insert(shared.clone());
+        shared
+    }
+
     /// The `.gitignore` of `rel_dir` (work-tree relative) in `work_dir`, read once per pass; git
     /// reads it only when it is a regular file, never a symlink.
     fn gitignore(&mut self, work_dir: &Path, rel_dir: &str) -> Arc<GitignoreFile> {
@@ -250,6 +282,8 @@ impl GitCache {
     /// repository's exclude stack) is let go; the repositories stay.
     pub fn end_pass(&mut self) {
         self.reads = FileReads::default();
+        // Where the repositories are is looked up again by the next pass anyway.
+        self.git_roots = HashMap::new();
         for (_, found) in self.repos.values_mut() {
             if let Ok(Some(repo)) = found {
                 repo.stack = None;
@@ -399,7 +433,11 @@ impl RepoState {
     }
 
     /// The decision about `rel_path` (a file) by git's exclude stack.
-    fn ignore_match(&mut self, rel_path: &str) -> Result<Option<Box<IgnoreMatch>>, GitError> {
+    fn ignore_match(
+        &mut self,
+        rel_path: &str,
+        reads: &mut FileReads,
+    ) -> Result<Option<Arc<IgnoreMatch>>, GitError> {
         let stack = match &mut self.stack {
             Some(stack) => stack,
             none => none.insert(
@@ -422,12 +460,12 @@ impl RepoState {
             .map_err(gix_err)?;
         Ok(platform
             .matching_exclude_pattern()
-            .map(|m| Box::new(to_match(&m))))
+            .map(|m| reads.shared(to_match(&m))))
     }
 
     /// Names of the entries of HEAD's tree in the `.dlt` folder; empty for an unborn HEAD.
-    fn head_names(&self, dlt_rel: &str) -> BTreeSet<String> {
-        let names = || -> Option<BTreeSet<String>> {
+    fn head_names(&self, dlt_rel: &str) -> Names {
+        let names = || -> Option<Names> {
             let tree = self.repo.find_tree(self.head_tree?).ok()?;
             let entry = tree.lookup_entry_by_path(dlt_rel).ok()??;
             let tree = entry.object().ok()?.try_into_tree().ok()?;
@@ -465,7 +503,7 @@ impl FolderGit {
 
         let prefix = BString::from(format!("{dlt_rel}/"));
         let index = &repo.index;
-        let tracked: BTreeSet<String> = index
+        let tracked: Names = index
             .prefixed_entries(prefix.as_bstr())
             .unwrap_or_default()
             .iter()
@@ -479,10 +517,10 @@ impl FolderGit {
         let mut files = Vec::with_capacity(names.len());
         for name in names {
             let rel_path = join_rel(&dlt_rel, name);
-            let ignore = repo.ignore_match(&rel_path)?;
+            let ignore = repo.ignore_match(&rel_path, reads)?;
             let status = FileGitStatus {
-                tracked: tracked.contains(*name),
-                in_head: committed.contains(*name),
+                tracked: tracked.contains(name),
+                in_head: committed.contains(name),
                 rel_path,
                 ignore,
             };
@@ -519,7 +557,7 @@ impl FolderGit {
         }
         FileGitStatus {
             rel_path: join_rel(&self.dlt_rel, name),
-            ignore: self.ignore_match_with(name, None).map(Box::new),
+            ignore: self.ignore_match_with(name, None).map(Arc::new),
             tracked: self.tracked.contains(name),
             in_head: self.committed.contains(name),
         }
@@ -1009,6 +1047,13 @@ mod tests {
             "a/ and b/ differ"
         );
         assert!(a.status("secrets.toml").is_ignored() && b.status("secrets.toml").is_ignored());
+        // And one copy of the rule that ignores every folder's secrets.
+        let rule = |g: &FolderGit| g.status("secrets.toml").ignore.unwrap();
+        assert!(Arc::ptr_eq(&rule(&a), &rule(&b)));
+        assert_eq!(
+            (rule(&a).line, rule(&a).pattern.as_str()),
+            (1, "secrets.toml")
+        );
         // A new pass reads the `.gitignore` again.
         cache.begin_pass();
         let again = load(&mut cache, "a/.dlt");

@@ -552,7 +552,7 @@ fn lookup_merged(
     let mut tables: Vec<(usize, &Table)> = files
         .iter()
         .enumerate()
-        .map(|(i, (_, f))| (i, &f.doc.root))
+        .map(|(i, (_, f))| (i, f.doc.root()))
         .collect();
     for (depth, seg) in path.iter().enumerate() {
         let nodes: Vec<(usize, &Node)> = tables
@@ -594,7 +594,7 @@ fn file_origin(layer: Layer, file: &SourceFile, span: Span) -> Origin {
         layer,
         span,
         line: file
-            .line_index
+            .line_index()
             .line_col(&file.text, span.start as usize, super::text::Encoding::Utf8)
             .line
             + 1,
@@ -741,7 +741,7 @@ impl<'a> Resolver<'a> {
                     _ => continue,
                 };
                 for path in &paths {
-                    if let Some(node) = file.doc.root.get_path(path) {
+                    if let Some(node) = file.doc.root().get_path(path) {
                         out.push(Site {
                             origin: file_origin(layer, file, node.key_span),
                             path: path.clone(),
@@ -768,7 +768,7 @@ impl<'a> Resolver<'a> {
             .iter()
             .flatten()
             .flat_map(|d| d.files.values())
-            .any(|f| f.doc.root.get_path(path).is_some_and(|n| n.is_table()));
+            .any(|f| f.doc.root().get_path(path).is_some_and(|n| n.is_table()));
         if table && lookup.layout != Layout::WholeCredentials {
             lookup.exact = true;
             lookup.layout = Layout::Generic;
@@ -793,7 +793,7 @@ impl<'a> Resolver<'a> {
         if !read {
             return FileStatus::NotRead;
         }
-        let Some(node) = file.doc.root.get_path(at) else {
+        let Some(node) = file.doc.root().get_path(at) else {
             return FileStatus::Absent;
         };
         let Some(found) = self.resolve(lookup, profile) else {

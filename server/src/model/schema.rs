@@ -137,13 +137,13 @@ impl<'a> Scope<'a> {
     /// The first node at `path` in the scope's files (own file first).
     pub fn node<S: AsRef<str>>(&self, path: &[S]) -> Option<(&'a SourceFile, &'a Node)> {
         self.files()
-            .find_map(|f| f.doc.root.get_path(path).map(|n| (f, n)))
+            .find_map(|f| f.doc.root().get_path(path).map(|n| (f, n)))
     }
 
     /// The string value at `path` in the scope's files, placeholders excluded.
     pub fn string<S: AsRef<str>>(&self, path: &[S]) -> Option<String> {
         self.files().find_map(|f| {
-            let s = f.doc.root.get_path(path)?.as_str()?;
+            let s = f.doc.root().get_path(path)?.as_str()?;
             (!is_placeholder(s)).then(|| s.to_string())
         })
     }
@@ -159,7 +159,7 @@ impl<'a> Scope<'a> {
         for f in self.files() {
             if let Some(node) = f
                 .doc
-                .root
+                .root()
                 .get_path(&["destination", name, "destination_type"])
             {
                 if let Some(value) = node.as_str().filter(|v| !is_placeholder(v)) {
@@ -480,7 +480,7 @@ mod tests {
         let mut wrong = Vec::new();
         for (f, toml, want) in cases {
             let doc = TomlDoc::parse(&format!("v = {toml}"));
-            let value = &doc.root.get("v").unwrap().value;
+            let value = &doc.root().get("v").unwrap().value;
             if coerces(f, value) != want {
                 wrong.push(format!("{} = {toml}: want {want}", f.name));
             }

@@ -147,7 +147,7 @@ pub fn env_var<S: AsRef<str>>(path: &[S]) -> String {
 pub fn destination_types(folder: &DltFolder) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for file in folder.files.values() {
-        let Some(dests) = file.doc.root.get("destination").and_then(Node::as_table) else {
+        let Some(dests) = file.doc.root().get("destination").and_then(Node::as_table) else {
             continue;
         };
         for (name, node) in &dests.entries {
@@ -168,7 +168,7 @@ pub fn destination_types(folder: &DltFolder) -> BTreeMap<String, String> {
 pub fn file_secrets(file: &SourceFile, dest_types: &BTreeMap<String, String>) -> FileSecrets {
     let mut out = FileSecrets::default();
     let mut path = Vec::new();
-    walk(&file.doc.root, &mut path, file, dest_types, &mut out);
+    walk(file.doc.root(), &mut path, file, dest_types, &mut out);
     out.values.sort_by_key(|v| v.value_span);
     out
 }
@@ -874,7 +874,7 @@ mod tests {
             let path = std::path::Path::new("secrets.toml");
             let file = SourceFile::from_text(path, Arc::from(text.as_str()), None);
             let mut nodes = Vec::new();
-            values(&file.doc.root, &mut nodes);
+            values(file.doc.root(), &mut nodes);
             for node in nodes {
                 let span = node.value_span;
                 assert_eq!(

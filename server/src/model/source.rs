@@ -1,7 +1,7 @@
 //! One `.dlt` TOML file: its text (from the editor or the disk), line index and parse.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::files::FileRole;
 use super::text::{Change, LineIndex};
@@ -33,7 +33,8 @@ pub struct SourceFile {
     pub name: String,
     pub role: FileRole,
     pub text: Arc<str>,
-    pub line_index: LineIndex,
+    /// Built on first use ([`SourceFile::line_index`]).
+    lines: OnceLock<LineIndex>,
     /// Shared with the file's earlier states while its text is unchanged.
     pub doc: Arc<TomlDoc>,
     /// Set when the text could not be read or decoded; `text` is then empty.
@@ -53,7 +54,7 @@ impl SourceFile {
             role: FileRole::of(&name),
             path: path.to_path_buf(),
             name,
-            line_index: LineIndex::new(&text),
+            lines: OnceLock::new(),
             doc: Arc::new(TomlDoc::parse(&text)),
             text,
             load_error: None,
@@ -75,7 +76,7 @@ impl SourceFile {
             role: self.role.clone(),
             path: self.path.clone(),
             name: self.name.clone(),
-            line_index: LineIndex::new(&text),
+            lines: OnceLock::new(),
             doc,
             text,
             load_error: None,
@@ -114,6 +115,30 @@ impl SourceFile {
                 file
             }
         }
+    }
+
+    /// This file without its tables, syntax tree and line index, built again from the text when
+    /// a feature asks ([`TomlDoc::dormant`]); `None` for a document open in the editor and for
+    /// a file with nothing to let go of.
+    pub fn dormant(&self) -> Option<SourceFile> {
+        if self.is_open() {
+            return None;
+        }
+        Some(SourceFile {
+            path: self.path.clone(),
+            name: self.name.clone(),
+            role: self.role.clone(),
+            text: self.text.clone(),
+            lines: OnceLock::new(),
+            doc: Arc::new(self.doc.dormant(self.text.clone())?),
+            load_error: self.load_error.clone(),
+            version: None,
+        })
+    }
+
+    /// The start of every line, for converting offsets to positions and back.
+    pub fn line_index(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
     }
 
     /// Whether the editor owns this text.

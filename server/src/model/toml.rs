@@ -190,7 +190,8 @@ pub struct TomlError {
 /// A parsed TOML file.
 #[derive(Debug, Clone)]
 pub struct TomlDoc {
-    pub root: Table,
+    /// The tree of tables; see [`TomlDoc::root`].
+    root: OnceLock<Table>,
     pub errors: Vec<TomlError>,
     /// The syntax tree, for position lookups, formatting and folding; see [`TomlDoc::green`].
     tree: OnceLock<taplo::rowan::GreenNode>,
@@ -208,7 +209,7 @@ impl TomlDoc {
     pub fn parse(text: &str) -> TomlDoc {
         if let Some(at) = nesting_exceeds(text, MAX_NESTING) {
             return TomlDoc {
-                root: Table::default(),
+                root: OnceLock::from(Table::default()),
                 errors: vec![TomlError {
                     kind: TomlErrorKind::TooDeep,
                     span: Span::new(at, at + 1),
@@ -264,7 +265,7 @@ impl TomlDoc {
         errors.extend(semantic);
         errors.sort_by_key(|e| e.span);
         TomlDoc {
-            root,
+            root: OnceLock::from(root),
             errors,
             tree: OnceLock::from(green),
             dropped_from: None,
@@ -277,7 +278,53 @@ impl TomlDoc {
     /// document being typed in: it re-parses on every keystroke, and shrinking a 20,000-line
     /// document's tables cost each edit ~10 ms.
     pub fn shrink_to_fit(&mut self) {
-        self.root.shrink_to_fit();
+        if let Some(root) = self.root.get_mut() {
+            root.shrink_to_fit();
+        }
+    }
+
+    /// The tree of tables, built again from the text on first use after [`TomlDoc::dormant`].
+    pub fn root(&self) -> &Table {
+        self.root.get_or_init(|| {
+            // The tree is not kept for this: tables alone are what features walk most.
+            let mut root = match self.tree.get() {
+                Some(green) => build::tables(green).0,
+                None => {
+                    let text = self.dropped_from.as_deref().unwrap_or_default();
+                    build::tables(&taplo::parser::parse(text).green_node).0
+                }
+            };
+            root.shrink_to_fit();
+            root
+        })
+    }
+
+    /// A copy that keeps the errors but neither tables nor tree, which [`TomlDoc::root`] and
+    /// [`TomlDoc::green`] build again from `text`, this document's text, when a feature asks:
+    /// for a file nobody looks at once its findings are published. The tables of a
+    /// 1,000-project monorepo were a third of the server's memory (issue 7). `None` when already
+    /// dormant, and for a refused file (too deep for taplo's parser to see it ever).
+    pub fn dormant(&self, text: Arc<str>) -> Option<TomlDoc> {
+        if self.is_refused() || self.is_dormant() {
+            return None;
+        }
+        Some(TomlDoc {
+            root: OnceLock::new(),
+            errors: self.errors.clone(),
+            tree: OnceLock::new(),
+            dropped_from: Some(text),
+            parse_errors: self.parse_errors.clone(),
+        })
+    }
+
+    /// Neither tables nor tree are built (see [`TomlDoc::dormant`]).
+    pub fn is_dormant(&self) -> bool {
+        self.root.get().is_none() && self.tree.get().is_none()
+    }
+
+    /// Nested too deep: the text was never given to taplo's recursive parser.
+    fn is_refused(&self) -> bool {
+        self.errors.iter().any(|e| e.kind == TomlErrorKind::TooDeep)
     }
 
     pub fn syntax(&self) -> SyntaxNode {
@@ -296,7 +343,7 @@ impl TomlDoc {
     /// a file read from disk is diagnosed from its tables alone, and its tree was a fifth of
     /// the memory of a 1,000-project monorepo (issue 7). A refused file keeps its empty tree.
     pub fn drop_tree(&mut self, text: Arc<str>) {
-        if self.errors.iter().any(|e| e.kind == TomlErrorKind::TooDeep) {
+        if self.is_refused() {
             return;
         }
         self.tree = OnceLock::new();
@@ -449,6 +496,36 @@ mod tests {
             .collect()
     }
 
+    /// A dormant document builds its tables and tree again from the text, as they were, and
+    /// keeps its errors meanwhile; a refused one never goes dormant.
+    #[test]
+    fn a_dormant_document_builds_the_same_tables_again() {
+        let text: Arc<str> = "[a]\nx = 1\nx = 2\n[b.c]\ny = [\"é\", { z = 1 }]\n[[d]]\n[e\n".into();
+        let doc = TomlDoc::parse(&text);
+        let (root, tree) = (doc.root().clone(), doc.green().clone());
+        assert_eq!(doc.errors.len(), 2, "{:?}", doc.errors);
+        let dormant = doc.dormant(text.clone()).unwrap();
+        assert!(dormant.is_dormant() && !doc.is_dormant());
+        assert_eq!(dormant.errors, doc.errors);
+        assert!(
+            dormant.dormant(text.clone()).is_none(),
+            "nothing left to let go of"
+        );
+        assert_eq!(dormant.root(), &root);
+        assert!(
+            dormant.tree.get().is_none(),
+            "tables are built without keeping a tree"
+        );
+        assert_eq!(dormant.green(), &tree);
+        let again = dormant.dormant(text.clone()).unwrap();
+        assert_eq!(
+            again.root().get_path(&["b", "c", "y"]),
+            root.get_path(&["b", "c", "y"])
+        );
+        let deep: Arc<str> = format!("v = {}", "[".repeat(MAX_NESTING + 1)).into();
+        assert!(TomlDoc::parse(&deep).dormant(deep.clone()).is_none());
+    }
+
     /// A dropped tree comes back, built again from the text, exactly as it was.
     #[test]
     fn a_dropped_tree_is_built_again_from_the_text() {
@@ -475,7 +552,7 @@ mod tests {
              [runtime]\nopts = { level = \"INFO\", n.m = 2 }\n[[items]]\nk = 1\n[[items]]\nk = 2\n",
         );
         assert!(doc.errors.is_empty(), "{:?}", doc.errors);
-        let r = &doc.root;
+        let r = doc.root();
         assert_eq!(
             r.get_path(&["destination", "warehouse", "destination_type"])
                 .unwrap()
@@ -505,10 +582,10 @@ mod tests {
             "\"a.b\" = \"\\u00e9\\n\"\n'c' = 'raw\\n'\nd = \"\"\"\nml\"\"\"\ne = '''\r\nlit'''\n",
         );
         assert!(doc.errors.is_empty(), "{:?}", doc.errors);
-        assert_eq!(doc.root.get("a.b").unwrap().as_str(), Some("é\n"));
-        assert_eq!(doc.root.get("c").unwrap().as_str(), Some("raw\\n"));
-        assert_eq!(doc.root.get("d").unwrap().as_str(), Some("ml"));
-        assert_eq!(doc.root.get("e").unwrap().as_str(), Some("lit"));
+        assert_eq!(doc.root().get("a.b").unwrap().as_str(), Some("é\n"));
+        assert_eq!(doc.root().get("c").unwrap().as_str(), Some("raw\\n"));
+        assert_eq!(doc.root().get("d").unwrap().as_str(), Some("ml"));
+        assert_eq!(doc.root().get("e").unwrap().as_str(), Some("lit"));
     }
 
     #[test]
@@ -593,7 +670,7 @@ mod tests {
     fn header_span_covers_its_entries() {
         let text = "[a]\nx = 1\ny = 2\n\n[b]\n";
         let doc = TomlDoc::parse(text);
-        let a = doc.root.get("a").unwrap();
+        let a = doc.root().get("a").unwrap();
         assert_eq!(
             &text[a.full_span.start as usize..a.full_span.end as usize],
             "[a]\nx = 1\ny = 2"

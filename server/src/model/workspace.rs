@@ -238,6 +238,22 @@ impl DltFolder {
     pub fn file(&self, name: &str) -> Option<&Arc<SourceFile>> {
         self.files.get(name)
     }
+
+    /// This folder with its files dormant ([`SourceFile::dormant`]) when none of them is open in
+    /// the editor: what is kept of a folder nobody looks at once its findings are published.
+    /// `None` when a file is open or nothing would be let go of.
+    pub fn dormant(&self) -> Option<DltFolder> {
+        if self.files.values().any(|f| f.is_open()) {
+            return None;
+        }
+        let mut dormant = self.files.values().filter_map(|f| f.dormant()).peekable();
+        dormant.peek()?;
+        let mut folder = self.clone();
+        for file in dormant {
+            folder.files.insert(file.name.clone(), Arc::new(file));
+        }
+        Some(folder)
+    }
 }
 
 /// What dlt would see of the world outside the `.dlt` folders when it runs.
@@ -369,6 +385,16 @@ impl Snapshot {
         changed
     }
 
+    /// Makes the folders `dirs` dormant where none of their files is open
+    /// ([`DltFolder::dormant`]).
+    pub fn make_dormant(&mut self, dirs: &[PathBuf]) {
+        for dir in dirs {
+            if let Some(dormant) = self.folders.get(dir).and_then(|f| f.dormant()) {
+                self.folders.insert(dir.clone(), Arc::new(dormant));
+            }
+        }
+    }
+
     /// Removes one file; returns the folder dir when something changed.
     pub fn remove_file(&mut self, path: &Path) -> Option<PathBuf> {
         let dir = discovery::dlt_dir_of(path)?;
@@ -449,5 +475,55 @@ mod tests {
             ["prod.secrets.toml"]
         );
         assert!(except.is_workspace);
+    }
+
+    /// Only a folder none of whose files is open goes dormant: one the user has open keeps
+    /// every file's tables, its closed siblings' too (hover and completion walk them).
+    #[test]
+    fn a_folder_with_an_open_file_stays_awake() {
+        let file = |dir: &str, name: &str, version| {
+            let path = Path::new(dir).join(name);
+            Arc::new(SourceFile::from_text(&path, "a = 1\n".into(), version))
+        };
+        let (open, closed) = (Path::new("/w/open/.dlt"), Path::new("/w/closed/.dlt"));
+        let mut snap = Snapshot::from_folders([
+            DltFolder::in_memory(
+                open,
+                false,
+                None,
+                [
+                    file("/w/open/.dlt", "config.toml", Some(1)),
+                    file("/w/open/.dlt", "secrets.toml", None),
+                ],
+            ),
+            DltFolder::in_memory(
+                closed,
+                false,
+                None,
+                [file("/w/closed/.dlt", "config.toml", None)],
+            ),
+        ]);
+        let dirs = [
+            open.to_path_buf(),
+            closed.to_path_buf(),
+            PathBuf::from("/w/gone/.dlt"),
+        ];
+        snap.make_dormant(&dirs);
+        let dormant = |dir: &Path| -> Vec<bool> {
+            snap.folders[dir]
+                .files
+                .values()
+                .map(|f| f.doc.is_dormant())
+                .collect()
+        };
+        assert_eq!(dormant(open), [false, false]);
+        assert_eq!(dormant(closed), [true]);
+        let before = snap.folders[closed].clone();
+        snap.make_dormant(&dirs);
+        assert!(
+            Arc::ptr_eq(&before, &snap.folders[closed]),
+            "nothing more to let go of"
+        );
+        assert_eq!(&*snap.folders[closed].files["config.toml"].text, "a = 1\n");
     }
 }

@@ -357,7 +357,7 @@ fn local_symbols(path: &std::path::Path, text: &str, enc: Encoding) -> Value {
     use dlt_lsp::lsp::convert;
     use dlt_lsp::model::source::SourceFile;
     let file = SourceFile::from_text(path, text.into(), Some(1));
-    let symbols: Vec<_> = document_symbols(&file.doc.root)
+    let symbols: Vec<_> = document_symbols(file.doc.root())
         .iter()
         .map(|s| convert::symbol(&file, s, enc))
         .collect();

@@ -547,7 +547,7 @@ impl LanguageServer for Backend {
         let hierarchical = self.state.caps().hierarchical_symbols;
         let uri = params.text_document.uri;
         guarded("documentSymbol", || {
-            let syms = symbols::document_symbols(&file.doc.root);
+            let syms = symbols::document_symbols(file.doc.root());
             let nested: Vec<DocumentSymbol> = syms
                 .iter()
                 .map(|s| convert::symbol(&file, s, enc))
