@@ -128,7 +128,7 @@ async fn publish_passes(
             publish_results(state, client, results, force).await;
             // Published: a folder nobody has open keeps its texts and findings only.
             if !open {
-                state.update(|s| s.make_dormant(&one));
+                state.let_rest(dir);
             }
             if dirs.len() > 1 {
                 tokio::task::yield_now().await;

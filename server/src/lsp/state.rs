@@ -168,6 +168,16 @@ impl State {
         folder
     }
 
+    /// Makes the folder `dir` dormant once its findings are published (see
+    /// [`Snapshot::make_dormant`]). A folder with an open file stays as it is without taking the
+    /// write lock: every edit's publication of its folder's other files ends here.
+    pub fn let_rest(&self, dir: &Path) {
+        let rests = |f: &Arc<DltFolder>| !f.has_open_file();
+        if self.snapshot().folders.get(dir).is_some_and(rests) {
+            self.update(|s| s.make_dormant(&[dir.to_path_buf()]));
+        }
+    }
+
     /// Re-reads git state where it changed on disk (everywhere when `all`); returns the folders
     /// to re-publish.
     pub fn refresh_git(&self, all: bool) -> Vec<PathBuf> {

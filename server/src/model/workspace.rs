@@ -239,11 +239,16 @@ impl DltFolder {
         self.files.get(name)
     }
 
+    /// A file of the folder is open in the editor.
+    pub fn has_open_file(&self) -> bool {
+        self.files.values().any(|f| f.is_open())
+    }
+
     /// This folder with its files dormant ([`SourceFile::dormant`]) when none of them is open in
     /// the editor: what is kept of a folder nobody looks at once its findings are published.
     /// `None` when a file is open or nothing would be let go of.
     pub fn dormant(&self) -> Option<DltFolder> {
-        if self.files.values().any(|f| f.is_open()) {
+        if self.has_open_file() {
             return None;
         }
         let mut dormant = self.files.values().filter_map(|f| f.dormant()).peekable();
