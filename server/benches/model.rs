@@ -130,10 +130,9 @@ fn bench(c: &mut Criterion) {
 
     let dir = Path::new("/bench/project/.dlt");
     let mut folder = DltFolder::empty(dir);
-    folder.files.insert(
-        file.name.clone(),
-        Arc::new(SourceFile::from_text(&path, text, Some(1))),
-    );
+    folder
+        .files
+        .insert(Arc::new(SourceFile::from_text(&path, text, Some(1))));
     let mut snapshot = Snapshot::default();
     snapshot
         .folders

@@ -85,12 +85,65 @@ pub fn run_stdio() -> ExitCode {
     }
 }
 
+/// Logging to stderr, filtered by `DLT_LSP_LOG`: a level (`debug`) or `target=level` pairs
+/// (`info,dlt_lsp::model=debug`), env_logger's syntax. A [`Targets`] filter rather than an
+/// `EnvFilter`: it needs no regular expressions, whose engine was a twentieth of the binary's code
+/// (and code pages count in the server's resident memory, issue 7).
+///
+/// [`Targets`]: tracing_subscriber::filter::Targets
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DLT_LSP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let (filter, not_understood) = log_filter(std::env::var("DLT_LSP_LOG").ok().as_deref());
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false),
+        )
+        .with(filter)
         .try_init();
+    if let Some(value) = not_understood {
+        tracing::warn!("DLT_LSP_LOG={value:?} is not a log filter (e.g. `debug` or `dlt_lsp=debug`); logging at info");
+    }
+}
+
+/// The filter `DLT_LSP_LOG` asks for (info when unset), and the value when it is not a filter.
+fn log_filter(value: Option<&str>) -> (tracing_subscriber::filter::Targets, Option<String>) {
+    let info = || tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO);
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => (info(), None),
+        Some(v) => match v.parse() {
+            Ok(targets) => (targets, None),
+            Err(_) => (info(), Some(v.to_string())),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+    use tracing::Level;
+
+    #[test]
+    fn dlt_lsp_log_takes_a_level_or_target_pairs_and_falls_back_to_info() {
+        let enabled = |value: Option<&str>, target: &str, level: Level| {
+            let (filter, _) = log_filter(value);
+            filter.would_enable(target, &level)
+        };
+        assert!(enabled(None, "dlt_lsp", Level::INFO));
+        assert!(!enabled(None, "dlt_lsp", Level::DEBUG));
+        assert!(enabled(Some("debug"), "gix", Level::DEBUG));
+        assert!(!enabled(Some("debug"), "gix", Level::TRACE));
+        let pairs = Some("warn,dlt_lsp::model=trace");
+        assert!(enabled(pairs, "dlt_lsp::model::git", Level::TRACE));
+        assert!(!enabled(pairs, "dlt_lsp::lsp", Level::INFO));
+        assert!(enabled(pairs, "tower_lsp", Level::WARN));
+        // Not a filter: info, and the value is handed back to be reported.
+        let (filter, bad) = log_filter(Some("dlt_lsp=loud"));
+        assert_eq!(bad.as_deref(), Some("dlt_lsp=loud"));
+        assert!(filter.would_enable("dlt_lsp", &Level::INFO));
+        assert!(!filter.would_enable("dlt_lsp", &Level::DEBUG));
+        assert_eq!(log_filter(Some("  ")).1, None);
+    }
 }

@@ -177,10 +177,7 @@ async fn publish_results(state: &Arc<State>, client: &Client, results: Converted
         // Checked under the lock: two diagnoses of the same state (a debounced edit and the
         // indexer) must publish once.
         let _ordered = state.publish_lock.lock().await;
-        let unchanged = state
-            .published
-            .get(&file.path)
-            .is_some_and(|f| *f == fingerprint);
+        let unchanged = state.published.is(&file.path, fingerprint);
         if unchanged && !force {
             continue;
         }
@@ -189,7 +186,7 @@ async fn publish_results(state: &Arc<State>, client: &Client, results: Converted
         if current.is_some() && current != file.version {
             continue;
         }
-        state.published.insert(file.path.clone(), fingerprint);
+        state.published.set(&file.path, fingerprint);
         tracing::debug!(
             "publishing {} diagnostics of {} (version {:?})",
             diags.len(),
@@ -250,7 +247,7 @@ fn diagnose(snap: &Snapshot, folder: &DltFolder, enc: Encoding, open: bool) -> C
 
 /// Clears the diagnostics of a file that no longer exists.
 pub async fn clear(state: &State, client: &Client, path: &std::path::Path) {
-    if state.published.remove(path).is_some() {
+    if state.published.forget(path) {
         if let Some(uri) = convert::url(path) {
             client.publish_diagnostics(uri, Vec::new(), None).await;
         }

@@ -23,7 +23,7 @@ pub struct State {
     /// What the pieces of each open document formatted to the last time it was formatted.
     pub format_caches: DashMap<PathBuf, FormatCache>,
     /// Fingerprint of the diagnostics last published per file, to skip identical re-sends.
-    pub published: DashMap<PathBuf, u64>,
+    pub published: Published,
     /// Serialises the last check and the send of each publication, so that diagnostics of an
     /// older document version can never be sent after those of a newer one.
     pub publish_lock: tokio::sync::Mutex<()>,
@@ -43,6 +43,39 @@ pub struct State {
     /// What was read of each git repository, shared by indexing, opened folders and refreshes.
     /// Taken after `write_lock` when both are needed, never the other way round.
     git: Mutex<GitCache>,
+}
+
+/// The fingerprint of the diagnostics last published per file, keyed by a hash of the file's
+/// path: a monorepo's 5,000 paths took half a megabyte as keys (issue 7). Two paths of one hash
+/// would share a slot; the worst that could do is publish a file's unchanged findings again,
+/// or skip a publication whose findings also hash alike.
+#[derive(Default)]
+pub struct Published(DashMap<u64, u64>);
+
+impl Published {
+    fn key(path: &Path) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        path.hash(&mut h);
+        h.finish()
+    }
+
+    /// Whether `fingerprint` is what was last published for `path`.
+    pub fn is(&self, path: &Path, fingerprint: u64) -> bool {
+        self.0
+            .get(&Self::key(path))
+            .is_some_and(|f| *f == fingerprint)
+    }
+
+    /// Records that `fingerprint` was published for `path`.
+    pub fn set(&self, path: &Path, fingerprint: u64) {
+        self.0.insert(Self::key(path), fingerprint);
+    }
+
+    /// Forgets `path`; whether anything was published for it.
+    pub fn forget(&self, path: &Path) -> bool {
+        self.0.remove(&Self::key(path)).is_some()
+    }
 }
 
 /// Where [`State::put_document`] put a document.
@@ -140,7 +173,7 @@ impl State {
         let Some(folder) = self.snapshot().folders.get(dir).cloned() else {
             return false;
         };
-        let names: Vec<&str> = folder.files.keys().map(String::as_str).collect();
+        let names: Vec<&str> = folder.files.keys().collect();
         let git = self.with_git(|cache| {
             cache.begin_pass();
             DltFolder::git_state(dir, &names, cache)
@@ -257,7 +290,7 @@ impl State {
                     Some(entry.version),
                 )),
             };
-            folder.files.insert(file.name.clone(), file);
+            folder.files.insert(file);
         }
     }
 
@@ -278,6 +311,25 @@ mod tests {
     use super::*;
     use crate::model::toml::TomlDoc;
     use crate::model::workspace::DltFolder;
+
+    #[test]
+    fn published_fingerprints_are_per_path() {
+        let published = Published::default();
+        let (a, b) = (
+            Path::new("/w/.dlt/config.toml"),
+            Path::new("/w/.dlt/secrets.toml"),
+        );
+        assert!(!published.is(a, 1));
+        published.set(a, 1);
+        assert!(published.is(a, 1));
+        assert!(!published.is(a, 2), "another fingerprint");
+        assert!(!published.is(b, 1), "another path");
+        published.set(a, 2);
+        assert!(published.is(a, 2) && !published.is(a, 1));
+        assert!(published.forget(a));
+        assert!(!published.forget(a), "forgotten already");
+        assert!(!published.is(a, 2));
+    }
 
     /// A folder read while its file is open takes the editor's text, re-using the parse of the
     /// disk text where the two agree instead of parsing the editor's text again.

@@ -125,9 +125,10 @@ pub struct FolderGit {
     repo: Arc<RepoInputs>,
     /// The `.dlt` folder relative to the work tree, with `/` separators.
     pub dlt_rel: String,
-    /// Status of each file of the folder that existed at load time: a list, not a map by
-    /// name (a folder has a handful of files, and the name ends each `rel_path`).
-    files: Vec<FileGitStatus>,
+    /// The ignore rule of each file of the folder that existed at load time, by name: a list,
+    /// not a map (a folder has a handful of files). The rest of a [`FileGitStatus`] is built
+    /// when asked for: a relative path per file took a third of a megabyte in a monorepo.
+    ignores: Vec<(Box<str>, Option<Arc<IgnoreMatch>>)>,
     /// Names of the folder's entries in the index.
     tracked: Names,
     /// Names of the folder's entries in HEAD's tree.
@@ -168,7 +169,7 @@ impl FromIterator<String> for Names {
 #[derive(Default)]
 pub struct GitCache {
     /// Directory → the nearest directory at or above it holding a `.git` entry.
-    git_roots: HashMap<PathBuf, Option<PathBuf>>,
+    git_roots: AncestorChain<Option<PathBuf>>,
     /// That `.git` holder → the pass in which it was last checked, and the repository
     /// discovered below it.
     repos: HashMap<PathBuf, (u64, Result<Option<RepoState>, GitError>)>,
@@ -194,7 +195,7 @@ struct RepoState {
 struct FileReads {
     gitignores: HashMap<PathBuf, Arc<GitignoreFile>>,
     /// Directories with their symlinks resolved, for [`FileReads::canonical`].
-    canonical: HashMap<PathBuf, PathBuf>,
+    canonical: AncestorChain<PathBuf>,
     /// The ignore rules that matched, for [`FileReads::shared`].
     matches: HashSet<Arc<IgnoreMatch>>,
 }
@@ -268,6 +269,47 @@ impl FileReads {
     }
 }
 
+/// What a pass learnt about the directories from the root down to the one it asked about last.
+/// A pass asks about folders in the order of the walk, so the next folder's parents are on the
+/// chain; a map of every directory asked about kept two paths per project of a monorepo until
+/// the pass ended, 0.7 MB at the peak of its indexing (issue 7).
+#[derive(Debug)]
+struct AncestorChain<V> {
+    /// Each entry's directory is an ancestor of the next one's.
+    chain: Vec<(PathBuf, V)>,
+}
+
+impl<V> Default for AncestorChain<V> {
+    fn default() -> Self {
+        AncestorChain { chain: Vec::new() }
+    }
+}
+
+impl<V> AncestorChain<V> {
+    fn get(&self, dir: &Path) -> Option<&V> {
+        self.chain
+            .iter()
+            .rev()
+            .find(|(d, _)| d == dir)
+            .map(|(_, v)| v)
+    }
+
+    /// Remembers `value` for `dir`, forgetting every directory that is not an ancestor of it.
+    fn insert(&mut self, dir: PathBuf, value: V) {
+        let keep = self
+            .chain
+            .iter()
+            .take_while(|(d, _)| d != &dir && dir.starts_with(d))
+            .count();
+        self.chain.truncate(keep);
+        self.chain.push((dir, value));
+    }
+
+    fn clear(&mut self) {
+        self.chain = Vec::new();
+    }
+}
+
 impl GitCache {
     /// Starts a pass: what follows sees the disk as it is now (repositories are re-checked when
     /// next used, `.gitignore` files re-read).
@@ -283,7 +325,7 @@ impl GitCache {
     pub fn end_pass(&mut self) {
         self.reads = FileReads::default();
         // Where the repositories are is looked up again by the next pass anyway.
-        self.git_roots = HashMap::new();
+        self.git_roots.clear();
         for (_, found) in self.repos.values_mut() {
             if let Ok(Some(repo)) = found {
                 repo.stack = None;
@@ -356,7 +398,8 @@ impl GitCache {
                 break;
             }
         }
-        for d in visited {
+        // From the topmost down: each keeps the ones above it on the chain.
+        for d in visited.into_iter().rev() {
             self.git_roots.insert(d, found.clone());
         }
         found
@@ -514,17 +557,10 @@ impl FolderGit {
             .collect();
         let committed = repo.head_names(&dlt_rel);
 
-        let mut files = Vec::with_capacity(names.len());
+        let mut ignores = Vec::with_capacity(names.len());
         for name in names {
-            let rel_path = join_rel(&dlt_rel, name);
-            let ignore = repo.ignore_match(&rel_path, reads)?;
-            let status = FileGitStatus {
-                tracked: tracked.contains(name),
-                in_head: committed.contains(name),
-                rel_path,
-                ignore,
-            };
-            files.push(status);
+            let ignore = repo.ignore_match(&join_rel(&dlt_rel, name), reads)?;
+            ignores.push((Box::from(*name), ignore));
         }
 
         let mut gitignores = Vec::new();
@@ -541,7 +577,7 @@ impl FolderGit {
         Ok(Some(FolderGit {
             repo: repo.inputs.clone(),
             dlt_rel,
-            files,
+            ignores,
             tracked,
             committed,
             gitignores,
@@ -551,13 +587,13 @@ impl FolderGit {
     /// Git's view of a file of the folder; files created after loading are evaluated from the
     /// captured ignore inputs.
     pub fn status(&self, name: &str) -> FileGitStatus {
-        let named = |s: &&FileGitStatus| s.rel_path.rsplit('/').next() == Some(name);
-        if let Some(s) = self.files.iter().find(named) {
-            return s.clone();
-        }
+        let ignore = match self.ignores.iter().find(|(n, _)| **n == *name) {
+            Some((_, loaded)) => loaded.clone(),
+            None => self.ignore_match_with(name, None).map(Arc::new),
+        };
         FileGitStatus {
             rel_path: join_rel(&self.dlt_rel, name),
-            ignore: self.ignore_match_with(name, None).map(Arc::new),
+            ignore,
             tracked: self.tracked.contains(name),
             in_head: self.committed.contains(name),
         }
@@ -847,6 +883,40 @@ mod tests {
         out
     }
 
+    /// The chain holds the ancestors of the last directory only: siblings find their common
+    /// parents, and a thousand folders leave no more than the depth of one.
+    #[test]
+    fn a_pass_remembers_the_ancestors_of_the_last_folder_only() {
+        let mut chain = AncestorChain::default();
+        for p in 0..1000 {
+            let project = PathBuf::from(format!("/w/mono/p{p:04}"));
+            if p > 0 {
+                assert_eq!(
+                    chain.get(Path::new("/w/mono")),
+                    Some(&1),
+                    "the common parent"
+                );
+                assert_eq!(chain.get(&project), None, "a new project");
+            } else {
+                chain.insert(PathBuf::from("/w"), 0);
+                chain.insert(PathBuf::from("/w/mono"), 1);
+            }
+            chain.insert(project.clone(), 2);
+            chain.insert(project.join(".dlt"), 3);
+            assert_eq!(chain.get(&project.join(".dlt")), Some(&3));
+        }
+        assert_eq!(chain.chain.len(), 4);
+        // A directory asked about again replaces itself and what was below it.
+        chain.insert(PathBuf::from("/w/mono"), 5);
+        assert_eq!(chain.get(Path::new("/w/mono")), Some(&5));
+        assert_eq!(chain.get(Path::new("/w/mono/p0999")), None);
+        assert_eq!(chain.chain.len(), 2);
+        // Unrelated roots start a chain of their own.
+        chain.insert(PathBuf::from("/v"), 6);
+        assert_eq!(chain.get(Path::new("/w")), None);
+        assert_eq!(chain.get(Path::new("/v")), Some(&6));
+    }
+
     /// Resolving a folder from its cached parent gives exactly what `fs::canonicalize` gives,
     /// through symlinked directories too.
     #[cfg(unix)]
@@ -972,7 +1042,7 @@ mod tests {
         format!(
             "{} {:?} {:?} {:?} {:?}",
             g.dlt_rel,
-            g.files,
+            g.ignores,
             g.tracked,
             g.committed,
             g.gitignores

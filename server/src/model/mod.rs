@@ -6,6 +6,7 @@ pub mod diagnostic;
 pub mod discovery;
 pub mod dlthub;
 pub mod files;
+pub mod folder_files;
 pub mod git;
 pub mod profiles;
 pub mod reparse;

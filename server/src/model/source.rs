@@ -33,8 +33,9 @@ pub struct SourceFile {
     pub name: String,
     pub role: FileRole,
     pub text: Arc<str>,
-    /// Built on first use ([`SourceFile::line_index`]).
-    lines: OnceLock<LineIndex>,
+    /// Built on first use ([`SourceFile::line_index`]); boxed, as most files of a monorepo never
+    /// need one (issue 7).
+    lines: OnceLock<Box<LineIndex>>,
     /// Shared with the file's earlier states while its text is unchanged.
     pub doc: Arc<TomlDoc>,
     /// Set when the text could not be read or decoded; `text` is then empty.
@@ -138,7 +139,8 @@ impl SourceFile {
 
     /// The start of every line, for converting offsets to positions and back.
     pub fn line_index(&self) -> &LineIndex {
-        self.lines.get_or_init(|| LineIndex::new(&self.text))
+        self.lines
+            .get_or_init(|| Box::new(LineIndex::new(&self.text)))
     }
 
     /// Whether the editor owns this text.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::discovery::{self, DirScan, WalkLimits};
+use super::folder_files::Files;
 use super::git::{FolderGit, GitCache};
 use super::source::SourceFile;
 
@@ -26,7 +27,7 @@ pub struct DltFolder {
     /// First line of `.dlt/profile-name`, stripped, when present and not empty.
     pub pinned_profile: Option<String>,
     /// Files by name.
-    pub files: BTreeMap<String, Arc<SourceFile>>,
+    pub files: Files,
     /// Git's view of the folder; `None` outside a git work tree (then nothing git-related is said).
     pub git: Option<Arc<FolderGit>>,
     /// Machine-local paths dlt writes that exist (see [`LocalPath`]), probed with the meta.
@@ -155,7 +156,7 @@ impl DltFolder {
         let mut folder = DltFolder::empty(dlt_dir);
         folder.apply_meta(scan);
         for file in files {
-            folder.files.insert(file.name.clone(), Arc::new(file));
+            folder.files.insert(Arc::new(file));
         }
         folder
     }
@@ -167,7 +168,7 @@ impl DltFolder {
             project_dir: dlt_dir.parent().map(Path::to_path_buf).unwrap_or_default(),
             is_workspace: false,
             pinned_profile: None,
-            files: BTreeMap::new(),
+            files: Files::default(),
             git: None,
             local_paths: Vec::new(),
         }
@@ -184,7 +185,7 @@ impl DltFolder {
         let mut folder = DltFolder::empty(dlt_dir);
         folder.is_workspace = is_workspace;
         folder.pinned_profile = pinned_profile;
-        folder.files = files.into_iter().map(|f| (f.name.clone(), f)).collect();
+        folder.files = files.into_iter().collect();
         folder
     }
 
@@ -192,7 +193,7 @@ impl DltFolder {
     /// when [`FolderGit::is_stale`] says so or a watched git file changed; a failure is logged
     /// and leaves the folder without git state rather than with a wrong one.
     pub fn reload_git_with(&mut self, cache: &mut GitCache) {
-        let names: Vec<&str> = self.files.keys().map(String::as_str).collect();
+        let names: Vec<&str> = self.files.keys().collect();
         self.git = Self::git_state(&self.dlt_dir, &names, cache);
     }
 
@@ -255,7 +256,7 @@ impl DltFolder {
         dormant.peek()?;
         let mut folder = self.clone();
         for file in dormant {
-            folder.files.insert(file.name.clone(), Arc::new(file));
+            folder.files.insert(Arc::new(file));
         }
         Some(folder)
     }
@@ -352,9 +353,7 @@ impl Snapshot {
             .folders
             .entry(dir.clone())
             .or_insert_with(|| Arc::new(load_folder(&dir)));
-        Arc::make_mut(folder)
-            .files
-            .insert(file.name.clone(), Arc::new(file));
+        Arc::make_mut(folder).files.insert(Arc::new(file));
         Some(dir)
     }
 
