@@ -100,6 +100,13 @@ pub fn start_reading(state: Arc<State>) -> Reading {
     let found = tx.clone();
     spawn_low_priority("dlt-lsp-index", move || {
         let state = reader;
+        // The roots' repositories first, while the client reads the `initialize` answer: a file
+        // opened before its folder is read then finds them open. Here rather than on a thread
+        // of its own: started next to the answer at normal priority, it delayed the answer.
+        state.with_git(|git| {
+            git.begin_pass();
+            roots.iter().for_each(|root| git.warm(root));
+        });
         let dirs: Vec<(PathBuf, DirScan)> = discovery::find_dlt_dirs(&roots, WalkLimits::default())
             .into_iter()
             .map(|d| {

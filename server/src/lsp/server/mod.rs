@@ -244,8 +244,8 @@ impl Backend {
     /// its git state gets it in the background, then its findings again.
     async fn after_put(&self, put: Put, since: Instant) {
         publish::publish_change(&self.state, &self.client, put.dir.clone(), since).await;
-        // The git state after the open files' findings: spawned before, its blocking thread
-        // (a new one while the pool's is warming the repositories) was started ahead of them.
+        // The git state after the open files' findings: spawned before, a new blocking thread
+        // was started ahead of them.
         if put.git_pending {
             let (state, client) = (self.state.clone(), self.client.clone());
             tokio::spawn(async move {
@@ -310,16 +310,6 @@ impl LanguageServer for Backend {
                 roots.push(PathBuf::from(p));
             }
         }
-        // The roots' repositories are opened while the client finishes starting: a file opened
-        // before its folder is indexed then finds them ready (issue 7).
-        let state = self.state.clone();
-        let warm = roots.clone();
-        tokio::task::spawn_blocking(move || {
-            state.with_git(|git| {
-                git.begin_pass();
-                warm.iter().for_each(|root| git.warm(root));
-            })
-        });
         *self.state.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
         self.set_run_context();
         // The workspace is read while the client reads this answer; its findings are published
