@@ -201,12 +201,11 @@ impl State {
         folder
     }
 
-    /// Makes the folder `dir` dormant once its findings are published (see
-    /// [`Snapshot::make_dormant`]). A folder with an open file stays as it is without taking the
-    /// write lock: every edit's publication of its folder's other files ends here.
+    /// Makes the folder `dir` dormant once its findings are published, when it should
+    /// ([`Snapshot::should_rest`]). A folder that stays as it is does not take the write lock:
+    /// every edit's publication of its folder's other files ends here.
     pub fn let_rest(&self, dir: &Path) {
-        let rests = |f: &Arc<DltFolder>| !f.has_open_file();
-        if self.snapshot().folders.get(dir).is_some_and(rests) {
+        if self.snapshot().should_rest(dir) {
             self.update(|s| s.make_dormant(&[dir.to_path_buf()]));
         }
     }

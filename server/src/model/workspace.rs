@@ -273,6 +273,12 @@ pub struct Context {
     pub pipeline_name: Option<String>,
 }
 
+/// A workspace of at most this many `.dlt` folders keeps every folder's tables: opening a file
+/// of a dormant folder parses its other files again first, which cost the README demo's first
+/// diagnostics ~0.15 ms of ~0.85 (issue 7). Kept awake, the monorepo bench's folders take ~6 KB
+/// each (its peak RSS 15.4 -> 21.7 MB with all 1,000 awake).
+pub const ALWAYS_AWAKE_FOLDERS: usize = 16;
+
 /// Everything the server knows, at one moment; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -387,6 +393,14 @@ impl Snapshot {
             }
         }
         changed
+    }
+
+    /// Whether `dir`, its findings published, should go dormant ([`Snapshot::make_dormant`]):
+    /// only in a workspace of more than [`ALWAYS_AWAKE_FOLDERS`] folders, and never while one of
+    /// its files is open.
+    pub fn should_rest(&self, dir: &Path) -> bool {
+        self.folders.len() > ALWAYS_AWAKE_FOLDERS
+            && self.folders.get(dir).is_some_and(|f| !f.has_open_file())
     }
 
     /// Makes the folders `dirs` dormant where none of their files is open
@@ -529,5 +543,32 @@ mod tests {
             "nothing more to let go of"
         );
         assert_eq!(&*snap.folders[closed].files["config.toml"].text, "a = 1\n");
+    }
+
+    /// A small workspace keeps every folder awake; past [`ALWAYS_AWAKE_FOLDERS`] folders, those
+    /// without an open file rest once published.
+    #[test]
+    fn only_a_large_workspace_lets_its_folders_rest() {
+        let folder = |i: usize, version| {
+            let dir = PathBuf::from(format!("/w/p{i}/.dlt"));
+            let file = SourceFile::from_text(&dir.join("config.toml"), "a = 1\n".into(), version);
+            DltFolder::in_memory(&dir, false, None, [Arc::new(file)])
+        };
+        let (first, open) = (Path::new("/w/p0/.dlt"), Path::new("/w/p1/.dlt"));
+        let mut snap = Snapshot::from_folders([folder(0, None), folder(1, Some(1))]);
+        for i in 2..ALWAYS_AWAKE_FOLDERS {
+            snap.folders
+                .insert(format!("/w/p{i}/.dlt").into(), Arc::new(folder(i, None)));
+        }
+        assert_eq!(snap.folders.len(), ALWAYS_AWAKE_FOLDERS);
+        assert!(!snap.should_rest(first), "small enough to keep awake");
+        let extra = folder(ALWAYS_AWAKE_FOLDERS, None);
+        snap.folders.insert(extra.dlt_dir.clone(), Arc::new(extra));
+        assert!(snap.should_rest(first), "one folder more");
+        assert!(!snap.should_rest(open), "a folder with an open file");
+        assert!(
+            !snap.should_rest(Path::new("/w/gone/.dlt")),
+            "no such folder"
+        );
     }
 }
