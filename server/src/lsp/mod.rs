@@ -6,6 +6,8 @@ pub mod documents;
 mod edits;
 mod exit;
 mod indexing;
+#[cfg(unix)]
+mod polled_stdin;
 mod publish;
 mod runner;
 mod server;
@@ -57,7 +59,12 @@ pub fn run_stdio() -> ExitCode {
         // Frames pass through a filter that answers malformed ones instead of letting them end
         // tower-lsp's reader; both ends run on threads of their own (see transport.rs).
         let output = transport::Output::spawn(transport::unbuffered_stdout());
-        let (input, input_ended) = transport::spawn_input(std::io::stdin(), output.clone());
+        #[cfg(unix)]
+        let polled = polled_stdin::reader(&output);
+        #[cfg(not(unix))]
+        let polled = None;
+        let (input, input_ended) =
+            polled.unwrap_or_else(|| transport::spawn_input(std::io::stdin(), output.clone()));
         let serve = tower_lsp::Server::new(input, output.writer(), socket).serve(service);
         // tower-lsp only notices `exit` when the next message arrives; stop at once instead.
         let clean = tokio::select! {

@@ -1,9 +1,11 @@
-//! The stdio transport under tower-lsp, on two threads of its own.
+//! The stdio transport under tower-lsp.
 //!
 //! - **Input:** tower-lsp stops reading for good after one malformed frame (a missing
-//!   Content-Length, a body that is not JSON), which would end the server. A reader thread checks
-//!   every frame first: bad ones are answered with a JSON-RPC parse error and skipped, and only
-//!   well-formed messages reach tower-lsp, through a channel it reads as its input stream.
+//!   Content-Length, a body that is not JSON), which would end the server. Every frame is checked
+//!   first: bad ones are answered with a JSON-RPC parse error and skipped, and only well-formed
+//!   messages reach tower-lsp, through a channel it reads as its input stream. The async runtime
+//!   reads stdin itself when it is a pipe or a socket ([`super::polled_stdin`]), a reader thread
+//!   otherwise.
 //! - **Output:** a writer thread puts everything queued since its last write on stdout in one
 //!   `write`. tokio's stdin and stdout went through the blocking pool for every read and write
 //!   (and std's line buffering split each frame in two), a round trip of thread hand-offs per
@@ -17,12 +19,12 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, oneshot};
 
 /// Longest header line kept; longer garbage is skipped without buffering it.
-const MAX_HEADER_LINE: usize = 64 * 1024;
+pub(super) const MAX_HEADER_LINE: usize = 64 * 1024;
 /// Largest body accepted (a whole `.dlt` file is at most 8 MiB, plus JSON escaping).
 const MAX_BODY: usize = 256 * 1024 * 1024;
 
 /// One message read from the client.
-enum Frame {
+pub(super) enum Frame {
     Message(Vec<u8>),
     /// Unusable input, with the reason to log.
     Bad(String),
@@ -171,14 +173,7 @@ pub fn spawn_input(
             let _ = ended_tx.send(());
         })
         .expect("cannot start the stdin thread");
-    (
-        ChannelReader {
-            rx,
-            pending: Vec::new(),
-            pos: 0,
-        },
-        ended,
-    )
+    (ChannelReader::new(Source::Thread(rx)), ended)
 }
 
 /// Reads `input` frame by frame until it ends or tower-lsp stops listening.
@@ -187,27 +182,72 @@ fn filter_input(
     to_server: &mpsc::UnboundedSender<Vec<u8>>,
     output: &Output,
 ) {
-    loop {
-        match read_frame(&mut input) {
-            None => break,
-            Some(Frame::Bad(why)) => {
-                tracing::error!("malformed message from the client skipped: {why}");
-                output.send(frame(br#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}"#));
-            }
-            Some(Frame::Message(body)) => {
-                if to_server.send(frame(&normalize(body))).is_err() {
-                    break;
-                }
-            }
+    while let Some(frame) = read_frame(&mut input) {
+        if !pass(frame, to_server, output) {
+            break;
         }
     }
 }
 
-/// tower-lsp's input stream: the frames the reader thread let through.
+/// Sends a well-formed message on to tower-lsp and answers a bad one with a parse error;
+/// `false` once tower-lsp stopped listening.
+fn pass(message: Frame, to_server: &mpsc::UnboundedSender<Vec<u8>>, output: &Output) -> bool {
+    match checked(message, output) {
+        Some(bytes) => to_server.send(bytes).is_ok(),
+        None => true,
+    }
+}
+
+/// A well-formed message framed again for tower-lsp; a bad one is answered with a parse error.
+pub(super) fn checked(message: Frame, output: &Output) -> Option<Vec<u8>> {
+    match message {
+        Frame::Bad(why) => {
+            tracing::error!("malformed message from the client skipped: {why}");
+            output.send(frame(
+                br#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}"#,
+            ));
+            None
+        }
+        Frame::Message(body) => Some(frame(&normalize(body))),
+    }
+}
+
+/// tower-lsp's input stream: the well-formed frames, from the reader thread or read from stdin
+/// by the async runtime itself.
 pub struct ChannelReader {
-    rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    source: Source,
     pending: Vec<u8>,
     pos: usize,
+}
+
+enum Source {
+    Thread(mpsc::UnboundedReceiver<Vec<u8>>),
+    #[cfg(unix)]
+    Polled(Box<super::polled_stdin::PolledStdin>),
+}
+
+impl ChannelReader {
+    fn new(source: Source) -> ChannelReader {
+        ChannelReader {
+            source,
+            pending: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    #[cfg(unix)]
+    pub(super) fn polled(stdin: super::polled_stdin::PolledStdin) -> ChannelReader {
+        Self::new(Source::Polled(Box::new(stdin)))
+    }
+
+    /// The next frame for tower-lsp; `None` at the end of input.
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
+        match &mut self.source {
+            Source::Thread(rx) => rx.poll_recv(cx),
+            #[cfg(unix)]
+            Source::Polled(stdin) => stdin.poll_message(cx),
+        }
+    }
 }
 
 impl AsyncRead for ChannelReader {
@@ -223,7 +263,7 @@ impl AsyncRead for ChannelReader {
                 self.pos += n;
                 return Poll::Ready(Ok(()));
             }
-            match self.rx.poll_recv(cx) {
+            match self.poll_frame(cx) {
                 Poll::Ready(Some(bytes)) => {
                     self.pending = bytes;
                     self.pos = 0;
@@ -268,7 +308,28 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Reads one frame; `None` at end of input.
-fn read_frame(reader: &mut impl BufRead) -> Option<Frame> {
+pub(super) fn read_frame(reader: &mut impl BufRead) -> Option<Frame> {
+    let len = match read_head(reader)? {
+        Ok(n) => n,
+        Err(why) => return Some(Frame::Bad(why)),
+    };
+    let mut body = vec![0u8; len];
+    if reader.read_exact(&mut body).is_err() {
+        return None; // truncated at end of input
+    }
+    // Checked without building a value: a whole 20,000-line document arrives in one message.
+    if !body.trim_ascii_start().starts_with(b"{") {
+        return Some(Frame::Bad("the body is not a JSON object".into()));
+    }
+    match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+        Ok(_) => Some(Frame::Message(body)),
+        Err(e) => Some(Frame::Bad(format!("the body is not JSON: {e}"))),
+    }
+}
+
+/// Reads a frame's header block: the length of its body, or why the block is unusable; `None`
+/// at end of input.
+pub(super) fn read_head(reader: &mut impl BufRead) -> Option<Result<usize, String>> {
     let mut length: Option<Result<usize, String>> = None;
     let mut saw_header = false;
     loop {
@@ -295,26 +356,11 @@ fn read_frame(reader: &mut impl BufRead) -> Option<Frame> {
             );
         }
     }
-    let len = match length {
-        None => return Some(Frame::Bad("a header block without Content-Length".into())),
-        Some(Err(e)) => return Some(Frame::Bad(e)),
-        Some(Ok(n)) if n > MAX_BODY => {
-            return Some(Frame::Bad(format!("Content-Length {n} is too large")))
-        }
-        Some(Ok(n)) => n,
-    };
-    let mut body = vec![0u8; len];
-    if reader.read_exact(&mut body).is_err() {
-        return None; // truncated at end of input
-    }
-    // Checked without building a value: a whole 20,000-line document arrives in one message.
-    if !body.trim_ascii_start().starts_with(b"{") {
-        return Some(Frame::Bad("the body is not a JSON object".into()));
-    }
-    match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
-        Ok(_) => Some(Frame::Message(body)),
-        Err(e) => Some(Frame::Bad(format!("the body is not JSON: {e}"))),
-    }
+    Some(match length {
+        None => Err("a header block without Content-Length".into()),
+        Some(Ok(n)) if n > MAX_BODY => Err(format!("Content-Length {n} is too large")),
+        Some(result) => result,
+    })
 }
 
 /// One line including its `\n`, at most [`MAX_HEADER_LINE`] bytes kept; `None` at end of input.
