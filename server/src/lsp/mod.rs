@@ -2,10 +2,14 @@
 
 mod background;
 pub mod convert;
+#[cfg(unix)]
+mod direct_stdout;
 pub mod documents;
 mod edits;
 mod exit;
 mod indexing;
+#[cfg(unix)]
+mod nonblocking;
 #[cfg(unix)]
 mod polled_stdin;
 mod publish;
@@ -58,7 +62,7 @@ pub fn run_stdio() -> ExitCode {
         let service = watch.wrap(service);
         // Frames pass through a filter that answers malformed ones instead of letting them end
         // tower-lsp's reader; both ends run on threads of their own (see transport.rs).
-        let output = transport::Output::spawn(transport::unbuffered_stdout());
+        let output = transport::Output::stdout();
         #[cfg(unix)]
         let polled = polled_stdin::reader(&output);
         #[cfg(not(unix))]

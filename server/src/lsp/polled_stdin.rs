@@ -11,20 +11,21 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, Read};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::oneshot;
 
+use super::nonblocking::NonBlocking;
 use super::transport::{self, ChannelReader, Frame, Output, MAX_HEADER_LINE};
 
 /// tower-lsp's input read from stdin by the async runtime (see the module's documentation), and
 /// a receiver that fires at the end of input; `None` when stdin is neither a pipe nor a socket
 /// or cannot be polled.
 pub fn reader(output: &Output) -> Option<(ChannelReader, oneshot::Receiver<()>)> {
-    let stdin = NonBlocking::stdin()?;
+    let stdin = NonBlocking::of(std::io::stdin().as_fd())?;
     // SAFETY: the descriptor is the one `NonBlocking` owns: open, and the same one, for as long
     // as the `AsyncFd` holds it.
     let fd = unsafe { AsyncFd::register_with_interest(stdin, Interest::READABLE) }.ok()?;
@@ -114,49 +115,6 @@ impl PolledStdin {
                 }
             }
         }
-    }
-}
-
-/// A duplicate of stdin switched to non-blocking mode; the original mode is restored on drop.
-struct NonBlocking {
-    file: File,
-    flags: libc::c_int,
-}
-
-impl NonBlocking {
-    fn stdin() -> Option<NonBlocking> {
-        use std::os::fd::AsFd;
-        use std::os::unix::fs::FileTypeExt;
-        let file = File::from(std::io::stdin().as_fd().try_clone_to_owned().ok()?);
-        let kind = file.metadata().ok()?.file_type();
-        if !(kind.is_fifo() || kind.is_socket()) {
-            return None;
-        }
-        let fd = file.as_raw_fd();
-        // SAFETY: fcntl on a descriptor this value owns, with integer arguments only.
-        let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-        // SAFETY: as above.
-        if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } != 0 {
-            return None;
-        }
-        Some(NonBlocking { file, flags })
-    }
-
-    fn file(&self) -> &File {
-        &self.file
-    }
-}
-
-impl AsRawFd for NonBlocking {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.file.as_raw_fd()
-    }
-}
-
-impl Drop for NonBlocking {
-    fn drop(&mut self) {
-        // SAFETY: fcntl on a descriptor this value owns, with integer arguments only.
-        unsafe { libc::fcntl(self.file.as_raw_fd(), libc::F_SETFL, self.flags) };
     }
 }
 

@@ -6,17 +6,25 @@
 //!   messages reach tower-lsp, through a channel it reads as its input stream. The async runtime
 //!   reads stdin itself when it is a pipe or a socket ([`super::polled_stdin`]), a reader thread
 //!   otherwise.
-//! - **Output:** a writer thread puts everything queued since its last write on stdout in one
-//!   `write`. tokio's stdin and stdout went through the blocking pool for every read and write
-//!   (and std's line buffering split each frame in two), a round trip of thread hand-offs per
-//!   message that showed in every latency and in the CPU time of indexing (issue 7).
+//! - **Output:** a message goes to stdout from the thread that has it when stdout is a pipe or a
+//!   socket that can take it at once ([`super::direct_stdout`]); otherwise a writer thread puts
+//!   everything queued since its last write on stdout in one `write`. tokio's stdin and stdout
+//!   went through the blocking pool for every read and write (and std's line buffering split
+//!   each frame in two), a round trip of thread hand-offs per message that showed in every
+//!   latency and in the CPU time of indexing (issue 7).
 
 use std::io::{BufRead, Read, Write};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+#[cfg(unix)]
+use std::sync::Arc;
+
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, oneshot};
+
+#[cfg(unix)]
+use super::direct_stdout::DirectStdout;
 
 /// Longest header line kept; longer garbage is skipped without buffering it.
 pub(super) const MAX_HEADER_LINE: usize = 64 * 1024;
@@ -37,30 +45,62 @@ enum Out {
     Sync(oneshot::Sender<()>),
 }
 
-/// The writer thread's queue; cloned by everything that writes to the client.
+/// Where everything that writes to the client sends its messages: stdout directly when it can
+/// take them ([`super::direct_stdout`]), the writer thread's queue otherwise; cloned by every
+/// writer.
 #[derive(Clone)]
-pub struct Output(std::sync::mpsc::Sender<Out>);
+pub struct Output {
+    queue: std::sync::mpsc::Sender<Out>,
+    #[cfg(unix)]
+    direct: Option<Arc<DirectStdout>>,
+}
 
 impl Output {
-    /// Starts the writer thread on `sink` (stdout).
+    /// The process's stdout.
+    pub fn stdout() -> Output {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsFd;
+            if let Some(direct) = DirectStdout::of(std::io::stdout().as_fd()) {
+                return Self::with_direct(Arc::new(direct));
+            }
+        }
+        Self::spawn(unbuffered_stdout())
+    }
+
+    /// Starts the writer thread on `sink`.
     pub fn spawn(sink: impl Write + Send + 'static) -> Output {
-        let (tx, rx) = std::sync::mpsc::channel::<Out>();
-        std::thread::Builder::new()
-            .name("dlt-lsp-stdout".into())
-            .spawn(move || write_loop(rx, sink))
-            .expect("cannot start the stdout thread");
-        Output(tx)
+        Output {
+            queue: start_writer(sink, |_| {}),
+            #[cfg(unix)]
+            direct: None,
+        }
     }
 
-    /// Queues bytes; `false` once the writer has stopped (stdout closed).
-    fn send(&self, bytes: Vec<u8>) -> bool {
-        self.0.send(Out::Bytes(bytes)).is_ok()
+    /// Writes to `direct` when it can, through a writer thread on it otherwise.
+    #[cfg(unix)]
+    pub(super) fn with_direct(direct: Arc<DirectStdout>) -> Output {
+        let written = direct.clone();
+        Output {
+            queue: start_writer(direct.sink(), move |n| written.written(n)),
+            direct: Some(direct),
+        }
     }
 
-    /// Waits until everything queued so far is written (or the writer has stopped).
+    /// Sends a message; `false` once stdout is closed (or the writer has stopped).
+    pub(super) fn send(&self, bytes: Vec<u8>) -> bool {
+        let queue = |bytes| self.queue.send(Out::Bytes(bytes)).is_ok();
+        #[cfg(unix)]
+        if let Some(direct) = &self.direct {
+            return direct.send(bytes, queue);
+        }
+        queue(bytes)
+    }
+
+    /// Waits until everything sent so far is written (or the writer has stopped).
     pub async fn sync(&self) {
         let (tx, rx) = oneshot::channel();
-        if self.0.send(Out::Sync(tx)).is_ok() {
+        if self.queue.send(Out::Sync(tx)).is_ok() {
             let _ = rx.await;
         }
     }
@@ -78,7 +118,7 @@ impl Output {
 /// newline at once and keeps the rest: a frame's header (`...\r\n\r\n`) and its body went out
 /// in two `write`s, waking the client twice per message. The writer thread buffers whole frames
 /// itself. Elsewhere than on Unix, std's stdout.
-pub fn unbuffered_stdout() -> Box<dyn Write + Send> {
+fn unbuffered_stdout() -> Box<dyn Write + Send> {
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;
@@ -89,11 +129,26 @@ pub fn unbuffered_stdout() -> Box<dyn Write + Send> {
     Box::new(std::io::stdout())
 }
 
-fn write_loop(rx: std::sync::mpsc::Receiver<Out>, sink: impl Write) {
+/// Starts the writer thread on `sink`; it calls `written` with the number of messages each time
+/// it has written some.
+fn start_writer(
+    sink: impl Write + Send + 'static,
+    written: impl Fn(usize) + Send + 'static,
+) -> std::sync::mpsc::Sender<Out> {
+    let (tx, rx) = std::sync::mpsc::channel::<Out>();
+    std::thread::Builder::new()
+        .name("dlt-lsp-stdout".into())
+        .spawn(move || write_loop(rx, sink, written))
+        .expect("cannot start the stdout thread");
+    tx
+}
+
+fn write_loop(rx: std::sync::mpsc::Receiver<Out>, sink: impl Write, written: impl Fn(usize)) {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
     let mut waiting = Vec::new();
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
+        let mut messages = 0;
         // Everything already queued goes out in the same write.
         while let Some(item) = next {
             match item {
@@ -101,6 +156,7 @@ fn write_loop(rx: std::sync::mpsc::Receiver<Out>, sink: impl Write) {
                     if out.write_all(&bytes).is_err() {
                         return;
                     }
+                    messages += 1;
                 }
                 Out::Sync(done) => waiting.push(done),
             }
@@ -109,6 +165,7 @@ fn write_loop(rx: std::sync::mpsc::Receiver<Out>, sink: impl Write) {
         if out.flush().is_err() {
             return;
         }
+        written(messages);
         for done in waiting.drain(..) {
             let _ = done.send(());
         }
