@@ -98,7 +98,12 @@ pub fn start_reading(state: Arc<State>) -> Reading {
     // while the publishing task diagnoses the previous batch: both cores busy, progress advancing.
     let reader = state.clone();
     let found = tx.clone();
-    spawn_low_priority("dlt-lsp-index", move || {
+    let standby = state
+        .reader
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    let read = move || {
         let state = reader;
         // The roots' repositories first, while the client reads the `initialize` answer: a file
         // opened before its folder is read then finds them open. Here rather than on a thread
@@ -155,7 +160,13 @@ pub fn start_reading(state: Arc<State>) -> Reading {
             }
         }
         state.with_git(GitCache::end_pass);
-    });
+    };
+    match standby {
+        Some(thread) => thread.run(read),
+        None => {
+            spawn_low_priority("dlt-lsp-index", read);
+        }
+    }
     // Batches join the snapshot here, at normal priority: the snapshot's write lock must never
     // wait for a thread that the scheduler puts behind the editor's requests.
     tokio::spawn(async move {

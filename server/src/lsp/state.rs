@@ -40,6 +40,9 @@ pub struct State {
     write_lock: Mutex<()>,
     /// The workspace reading started at `initialize`, until `initialized` publishes it.
     reading: Mutex<Option<Reading>>,
+    /// The thread that will read the workspace, started with the server (see
+    /// [`super::background::Standby`]); taken when the reading starts.
+    pub reader: Mutex<Option<super::background::Standby>>,
     /// What was read of each git repository, shared by indexing, opened folders and refreshes.
     /// Taken after `write_lock` when both are needed, never the other way round.
     git: Mutex<GitCache>,

@@ -9,6 +9,7 @@ use tower_lsp::jsonrpc::{Error, Result};
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer};
 
+use super::background::Standby;
 use super::convert;
 use super::documents::Document;
 use super::indexing;
@@ -228,9 +229,11 @@ impl Backend {
     }
 
     pub fn new(client: Client) -> Self {
+        let state = State::default();
+        *state.reader.lock().unwrap_or_else(|e| e.into_inner()) = Standby::start("dlt-lsp-index");
         Backend {
             client,
-            state: Arc::new(State::default()),
+            state: Arc::new(state),
             runs: Arc::new(Runs::default()),
         }
     }
