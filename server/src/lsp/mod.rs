@@ -61,7 +61,8 @@ pub fn run_stdio() -> ExitCode {
         let (service, socket) = builder.finish();
         let service = watch.wrap(service);
         // Frames pass through a filter that answers malformed ones instead of letting them end
-        // tower-lsp's reader; both ends run on threads of their own (see transport.rs).
+        // tower-lsp's reader. A pipe or a socket is read by the runtime and written directly
+        // when it can take a message; otherwise threads of their own do it (see transport.rs).
         let output = transport::Output::stdout();
         #[cfg(unix)]
         let polled = polled_stdin::reader(&output);
