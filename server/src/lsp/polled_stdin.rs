@@ -3,8 +3,8 @@
 //! The reader thread of [`transport::spawn_input`] blocks in `read` and hands each frame over to
 //! the async thread, which the kernel must wake in turn: two wake-ups in a row before a message
 //! is handled. A server that has been idle (an editor's typical request) then spent ~70-150 µs
-//! between the frame being read and the async thread taking it, of the ~0.5 ms from `didOpen` to
-//! its diagnostics (issue 7). Polled by the async runtime, stdin wakes the thread that handles
+//! between the frame being read and the async thread taking it, of the ~0.85 ms from `didOpen`
+//! to its diagnostics on the README demo (issue 7). Polled by the async runtime, stdin wakes the thread that handles
 //! the message directly. Anything else (a terminal, a file, `/dev/null`) keeps the reader thread:
 //! a terminal's non-blocking mode would be the shell's too, and files cannot be polled.
 
