@@ -57,9 +57,10 @@ impl Standby {
 }
 
 /// Lowers the calling thread's priority to nice 10 at least (Linux schedules each thread on its
-/// own).
+/// own), with the kernel's default time slices ([`super::slices`]).
 #[cfg(target_os = "linux")]
 fn lower_priority() {
+    super::slices::use_default_slices();
     // SAFETY: getpriority and setpriority have no memory effects; `who = 0` is the calling
     // thread on Linux. getpriority's -1 may also be an error: then 10 is asked for anyway.
     let r = unsafe {
@@ -97,6 +98,28 @@ mod tests {
             "background nice {nice}, caller {before}"
         );
         assert_eq!(nice_of_this_thread(), before);
+    }
+
+    /// Started by a thread with short slices, a background thread runs with the default ones.
+    #[test]
+    fn a_background_thread_gives_the_short_slices_back() {
+        use super::super::slices;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            assert!(slices::ask_short_slices());
+            let mine = slices::slice_of_this_thread();
+            spawn_low_priority("test-slices", move || {
+                tx.send((mine, slices::slice_of_this_thread())).unwrap()
+            });
+        });
+        let (parent, background) = rx.recv().unwrap();
+        if slices::custom_slices_supported() {
+            assert_eq!(parent, Some(slices::SHORT_SLICE_NS));
+            assert!(
+                background.is_some_and(|s| s > slices::SHORT_SLICE_NS),
+                "background slice {background:?}"
+            );
+        }
     }
 
     /// A standby thread has lowered its priority before it is given its work, which it runs.

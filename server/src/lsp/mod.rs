@@ -16,6 +16,7 @@ mod publish;
 mod runner;
 mod server;
 pub mod settings;
+mod slices;
 mod state;
 mod transport;
 
@@ -26,6 +27,8 @@ pub use server::Backend;
 /// Runs the language server on stdin/stdout until the client exits.
 pub fn run_stdio() -> ExitCode {
     init_logging();
+    // Before any other thread starts: they inherit it (background threads give it back).
+    slices::ask_short_slices();
     // The destination catalog's entries are parsed while the client starts up, at a low
     // priority: a diagnosis parses the few entries it needs itself if it comes first (waiting
     // at most for the one entry being parsed), and completion and hover find them all ready.
