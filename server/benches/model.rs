@@ -152,6 +152,60 @@ fn bench(c: &mut Criterion) {
     c.bench_function("folder_diagnostics demo", |b| {
         b.iter(|| black_box(folder_diagnostics(&demo_snapshot, &demo_folder)))
     });
+
+    // One project of the monorepo bench case: what indexing diagnoses a thousand times.
+    let project = monorepo_project();
+    let dlt = project.path().join(".dlt");
+    let mono_folder = DltFolder::load(&dlt);
+    let mono_snapshot = Snapshot::from_folders([mono_folder.clone()]);
+    c.bench_function("folder_diagnostics monorepo project", |b| {
+        b.iter(|| black_box(folder_diagnostics(&mono_snapshot, &mono_folder)))
+    });
+}
+
+/// Project `p0500` of `gen_monorepo` in tools/bench/bench.py (six files, a workspace).
+fn monorepo_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dlt = dir.path().join(".dlt");
+    std::fs::create_dir_all(&dlt).unwrap();
+    let files = [
+        (".workspace", ""),
+        (
+            "config.toml",
+            "[runtime]\nlog_level = \"WARNING\"\n\n[sources.api_500]\n\
+             base_url = \"https://api.example.com/500\"\npage_size = 100\n\n\
+             [destination.warehouse]\ndestination_type = \"duckdb\"\n",
+        ),
+        (
+            "secrets.toml",
+            "[sources.api_500]\napi_key = \"5f0c2a1b9d8e7f60\"\n",
+        ),
+        (
+            "dev.config.toml",
+            "[runtime]\nlog_level = \"DEBUG\"\n\n[destination.warehouse.credentials]\n\
+             database = \"dev_500.duckdb\"\n",
+        ),
+        (
+            "prod.config.toml",
+            "[runtime]\nlog_level = \"INFO\"\n\n[destination.warehouse]\n\
+             destination_type = \"postgres\"\n\n[destination.warehouse.credentials]\n\
+             host = \"db500.example.internal\"\nport = 5432\ndatabase = \"analytics\"\n\
+             username = \"loader\"\n",
+        ),
+        (
+            "prod.secrets.toml",
+            "[destination.warehouse.credentials]\npassword = \"0a1b2c3d4e5f6071\"\n",
+        ),
+        (
+            "tests.config.toml",
+            "[runtime]\nlog_level = \"ERROR\"\n\n[destination.warehouse]\n\
+             destination_type = \"duckdb\"\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dlt.join(name), text).unwrap();
+    }
+    dir
 }
 
 criterion_group! {

@@ -452,14 +452,10 @@ impl Catalog {
                 continue;
             }
             for table in &section.tables {
-                let pattern: Vec<&str> = table.split('.').collect();
-                let matches = pattern.len() <= path.len()
-                    && pattern
-                        .iter()
-                        .zip(path)
-                        .all(|(p, k)| p == k || (p.starts_with('<') && p.ends_with('>')));
-                if matches && best.is_none_or(|(_, len)| pattern.len() > len) {
-                    best = Some((section, pattern.len()));
+                if let Some(len) = table_prefix_len(table, path) {
+                    if best.is_none_or(|(_, best_len)| len > best_len) {
+                        best = Some((section, len));
+                    }
                 }
             }
         }
@@ -474,6 +470,21 @@ impl Catalog {
             "runtime"
         })
     }
+}
+
+/// The number of keys of `table` (`data_writer`, `<pipeline_name>.extract`) when `path` starts
+/// with it; `<…>` matches any one key. Without collecting the pattern: this runs for every table
+/// of every section, for each table a diagnosis looks at.
+fn table_prefix_len(table: &str, path: &[&str]) -> Option<usize> {
+    let mut len = 0;
+    for pattern in table.split('.') {
+        let key = path.get(len)?;
+        if pattern != *key && !(pattern.starts_with('<') && pattern.ends_with('>')) {
+            return None;
+        }
+        len += 1;
+    }
+    Some(len)
 }
 
 impl Destination {

@@ -3,6 +3,7 @@
 //! top-level sections whose spec is closed (`[runtime]`, `[load]` …). Shared by validation,
 //! completion and hover so the three agree on what a key is.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::catalog::{Catalog, Destination, Field, FieldType, Section};
@@ -26,7 +27,7 @@ const CLOSED_SECTIONS: &[&str] = &[
 ];
 
 /// The files of one folder and the environment, as seen from the file being analysed.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Scope<'a> {
     /// The `.dlt` folder whose files are searched.
     pub folder: &'a DltFolder,
@@ -34,6 +35,11 @@ pub struct Scope<'a> {
     pub file: &'a SourceFile,
     /// The environment dlt would run in.
     pub env: &'a BTreeMap<String, String>,
+    /// [`Scope::files`], in their order: found once, read for every key the rules look up.
+    order: Vec<&'a SourceFile>,
+    /// [`Scope::destination`] by name: the rules ask it for every table and key of a
+    /// destination.
+    destinations: RefCell<Vec<(String, Option<(&'static Destination, bool)>)>>,
 }
 
 /// Where a destination's type comes from.
@@ -102,6 +108,30 @@ pub fn is_placeholder(value: &str) -> bool {
     v.starts_with('<') && v.ends_with('>')
 }
 
+/// [`Scope::files`] of `file` in `folder`.
+fn files_in_order<'a>(folder: &'a DltFolder, file: &'a SourceFile) -> Vec<&'a SourceFile> {
+    let own_profile = file.role.profile();
+    let rank = |f: &SourceFile| match &f.role {
+        FileRole::Profile { profile, .. } if Some(profile.as_str()) == own_profile => 0,
+        FileRole::Base(_) => 1,
+        _ => 2,
+    };
+    let mut order = Vec::with_capacity(folder.files.len() + 1);
+    order.push(file);
+    order.extend(
+        folder
+            .files
+            .values()
+            .map(|f| f.as_ref())
+            // The folder's own copy of `file` (names are unique in a folder), and files dlt
+            // never reads (misnamed `secrets.prod.toml`, others).
+            .filter(|f| f.name != file.name)
+            .filter(|f| matches!(f.role, FileRole::Base(_) | FileRole::Profile { .. })),
+    );
+    order[1..].sort_by_key(|f| rank(f));
+    order
+}
+
 impl<'a> Scope<'a> {
     /// A scope for `file` in `folder`.
     pub fn new(
@@ -109,29 +139,19 @@ impl<'a> Scope<'a> {
         file: &'a SourceFile,
         env: &'a BTreeMap<String, String>,
     ) -> Self {
-        Scope { folder, file, env }
+        Scope {
+            folder,
+            file,
+            env,
+            order: files_in_order(folder, file),
+            destinations: RefCell::default(),
+        }
     }
 
     /// Files of the folder, the scope's own file first, then the files of its profile (a
     /// profile file overrides the base file for that profile), base files, other profiles' files.
     pub fn files(&self) -> impl Iterator<Item = &'a SourceFile> + '_ {
-        let own_profile = self.file.role.profile().map(str::to_string);
-        let rank = move |f: &SourceFile| match &f.role {
-            FileRole::Profile { profile, .. } if Some(profile) == own_profile.as_ref() => 0,
-            FileRole::Base(_) => 1,
-            _ => 2,
-        };
-        let mut others: Vec<&'a SourceFile> = self
-            .folder
-            .files
-            .values()
-            .map(|f| f.as_ref())
-            // dlt never reads misnamed (`secrets.prod.toml`) or other files.
-            .filter(|f| f.path != self.file.path)
-            .filter(|f| matches!(f.role, FileRole::Base(_) | FileRole::Profile { .. }))
-            .collect();
-        others.sort_by_key(|f| rank(f));
-        std::iter::once(self.file).chain(others)
+        self.order.iter().copied()
     }
 
     /// The first node at `path` in the scope's files (own file first).
@@ -191,6 +211,17 @@ impl<'a> Scope<'a> {
     /// The destination spec of `destination.<name>`, or `None` when its type is unknown (a name
     /// configured in code, or a `destination_type` dlt imports from user code).
     pub fn destination(&self, name: &str) -> Option<(&'static Destination, bool)> {
+        if let Some((_, found)) = self.destinations.borrow().iter().find(|(n, _)| n == name) {
+            return *found;
+        }
+        let found = self.find_destination(name);
+        self.destinations
+            .borrow_mut()
+            .push((name.to_string(), found));
+        found
+    }
+
+    fn find_destination(&self, name: &str) -> Option<(&'static Destination, bool)> {
         let ty = self.destination_type(name)?;
         let bucket = self.string(&["destination", name, "bucket_url"]);
         let destination = Catalog::get().destination_for(&ty.value, bucket.as_deref())?;
