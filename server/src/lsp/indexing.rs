@@ -112,13 +112,17 @@ pub fn start_reading(state: Arc<State>) -> Reading {
             git.begin_pass();
             roots.iter().for_each(|root| git.warm(root));
         });
-        let dirs: Vec<(PathBuf, DirScan)> = discovery::find_dlt_dirs(&roots, WalkLimits::default())
-            .into_iter()
-            .map(|d| {
-                let scan = DirScan::read(&d);
-                (d, scan)
-            })
-            .collect();
+        let dirs: Vec<(PathBuf, DirScan)> =
+            discovery::find_dlt_folders(&roots, WalkLimits::default())
+                .into_iter()
+                .map(|found| {
+                    let scan = DirScan {
+                        project_duckdb: found.project_duckdb,
+                        ..DirScan::read(&found.dir)
+                    };
+                    (found.dir, scan)
+                })
+                .collect();
         let files = dirs.iter().map(|(_, scan)| scan.toml_files.len()).sum();
         let _ = found.send(Read::Found {
             folders: dirs.len(),

@@ -49,12 +49,32 @@ pub fn dlt_dir_of(path: &Path) -> Option<PathBuf> {
 
 /// Every `.dlt` directory under `roots`, sorted, without following symlinks.
 pub fn find_dlt_dirs(roots: &[PathBuf], limits: WalkLimits) -> Vec<PathBuf> {
+    find_dlt_folders(roots, limits)
+        .into_iter()
+        .map(|f| f.dir)
+        .collect()
+}
+
+/// A `.dlt` directory found by [`find_dlt_folders`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundDlt {
+    pub dir: PathBuf,
+    /// The `*.duckdb` files of the project directory (the one holding `.dlt`), which the walk
+    /// listed anyway; `None` for a root that is a `.dlt` directory itself (not listed).
+    pub project_duckdb: Option<Vec<String>>,
+}
+
+/// [`find_dlt_dirs`] with what the walk saw of each project directory.
+pub fn find_dlt_folders(roots: &[PathBuf], limits: WalkLimits) -> Vec<FoundDlt> {
     let mut found = Vec::new();
     let mut visited = 0usize;
     for root in roots {
         if let Some(d) = dlt_dir_of(root) {
             if d.is_dir() {
-                found.push(d);
+                found.push(FoundDlt {
+                    dir: d,
+                    project_duckdb: None,
+                });
                 continue;
             }
         }
@@ -71,24 +91,39 @@ pub fn find_dlt_dirs(roots: &[PathBuf], limits: WalkLimits) -> Vec<PathBuf> {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
             };
+            let mut dlt = None;
+            let mut duckdb = Vec::new();
             for entry in entries.flatten() {
                 // file_type() does not follow symlinks, so link loops are never entered.
                 let Ok(ft) = entry.file_type() else { continue };
+                let name = entry.file_name();
                 if !ft.is_dir() {
+                    if let Some(n) = name.to_str().filter(|n| n.ends_with(".duckdb")) {
+                        // A database file, or a symlink to one (dlt follows it).
+                        if ft.is_file() || (ft.is_symlink() && entry.path().is_file()) {
+                            duckdb.push(n.to_string());
+                        }
+                    }
                     continue;
                 }
-                let name = entry.file_name();
                 let path = entry.path();
                 if name == DOT_DLT {
-                    found.push(path);
+                    dlt = Some(path);
                 } else if depth < limits.max_depth && !SKIPPED_DIRS.iter().any(|s| name == *s) {
                     stack.push((path, depth + 1));
                 }
             }
+            if let Some(dir) = dlt {
+                duckdb.sort();
+                found.push(FoundDlt {
+                    dir,
+                    project_duckdb: Some(duckdb),
+                });
+            }
         }
     }
-    found.sort();
-    found.dedup();
+    found.sort_by(|a, b| a.dir.cmp(&b.dir));
+    found.dedup_by(|a, b| a.dir == b.dir);
     found
 }
 
@@ -102,6 +137,9 @@ pub struct DirScan {
     pub toml_files: Vec<PathBuf>,
     /// Other entries by name: `true` for a directory.
     pub others: std::collections::BTreeMap<String, bool>,
+    /// The project directory's `*.duckdb` files when the listing that found the folder gave
+    /// them ([`FoundDlt::project_duckdb`]); otherwise they are listed when needed.
+    pub project_duckdb: Option<Vec<String>>,
 }
 
 impl DirScan {
@@ -172,6 +210,41 @@ mod tests {
         assert_eq!(scan.others.get("data"), Some(&true));
         assert_eq!(scan.others.get("odd.toml"), Some(&true));
         assert!(!scan.others.contains_key("broken.toml"));
+    }
+
+    /// The walk's view of a project's `*.duckdb` files is the one a listing of the project gives:
+    /// files and symlinks to files, not directories or dangling links.
+    #[cfg(unix)]
+    #[test]
+    fn the_walk_lists_the_project_databases_a_listing_would() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("proj");
+        std::fs::create_dir_all(p.join(".dlt")).unwrap();
+        std::fs::create_dir_all(p.join("dir.duckdb")).unwrap();
+        std::fs::write(p.join("b.duckdb"), "").unwrap();
+        std::fs::write(p.join("notes.txt"), "").unwrap();
+        std::fs::write(tmp.path().join("elsewhere.db"), "").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere.db"), p.join("a.duckdb")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("gone"), p.join("c.duckdb")).unwrap();
+        let found = find_dlt_folders(&[tmp.path().to_path_buf()], WalkLimits::default());
+        let listed = DirScan::read(&p);
+        let expected: Vec<String> = listed
+            .others
+            .iter()
+            .filter(|(n, is_dir)| !**is_dir && n.ends_with(".duckdb"))
+            .map(|(n, _)| n.clone())
+            .collect();
+        assert_eq!(expected, ["a.duckdb", "b.duckdb"]);
+        assert_eq!(
+            found,
+            [FoundDlt {
+                dir: p.join(".dlt"),
+                project_duckdb: Some(expected)
+            }]
+        );
+        // A root that is the `.dlt` folder itself: its project was not listed.
+        let at = find_dlt_folders(&[p.join(".dlt")], WalkLimits::default());
+        assert_eq!(at[0].project_duckdb, None);
     }
 
     #[test]

@@ -86,8 +86,14 @@ fn probe_local_paths(dlt_dir: &Path, scan: &DirScan) -> Vec<LocalPath> {
             })
             .collect()
     };
-    if let Some(project) = dlt_dir.parent() {
-        out.extend(duckdb(&DirScan::read(project), ""));
+    let project_file = |name: &String| LocalPath {
+        rel: name.clone(),
+        is_dir: false,
+    };
+    match (&scan.project_duckdb, dlt_dir.parent()) {
+        (Some(listed), _) => out.extend(listed.iter().map(project_file)),
+        (None, Some(project)) => out.extend(duckdb(&DirScan::read(project), "")),
+        (None, None) => {}
     }
     out.extend(duckdb(scan, ".dlt/"));
     out
@@ -426,6 +432,28 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A folder read with the walk's listing of its project has the local paths of one read
+    /// alone (which lists the project itself).
+    #[test]
+    fn local_paths_from_the_walk_are_those_of_a_folder_read_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dlt = tmp.path().join("proj/.dlt");
+        std::fs::create_dir_all(dlt.join("state")).unwrap();
+        std::fs::write(tmp.path().join("proj/jaffle.duckdb"), "").unwrap();
+        std::fs::write(dlt.join("pipe.duckdb"), "").unwrap();
+        std::fs::write(dlt.join("config.toml"), "").unwrap();
+        let found = discovery::find_dlt_folders(&[tmp.path().to_path_buf()], WalkLimits::default());
+        let scan = DirScan {
+            project_duckdb: found[0].project_duckdb.clone(),
+            ..DirScan::read(&dlt)
+        };
+        assert!(scan.project_duckdb.is_some());
+        let walked = DltFolder::load_scanned(&dlt, &scan).local_paths;
+        let rels: Vec<&str> = walked.iter().map(|p| p.rel.as_str()).collect();
+        assert_eq!(rels, [".dlt/state", "jaffle.duckdb", ".dlt/pipe.duckdb"]);
+        assert_eq!(walked, DltFolder::load_without_git(&dlt).local_paths);
+    }
 
     #[test]
     fn loads_marker_pin_and_files() {
