@@ -39,8 +39,11 @@ pub struct Scope<'a> {
     order: Vec<&'a SourceFile>,
     /// [`Scope::destination`] by name: the rules ask it for every table and key of a
     /// destination.
-    destinations: RefCell<Vec<(String, Option<(&'static Destination, bool)>)>>,
+    destinations: RefCell<Vec<(String, Option<SpecOf>)>>,
 }
+
+/// A destination's spec, and whether it was named (see [`Scope::destination`]).
+type SpecOf = (&'static Destination, bool);
 
 /// Where a destination's type comes from.
 #[derive(Debug, Clone, PartialEq)]
