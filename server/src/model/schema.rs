@@ -3,7 +3,6 @@
 //! top-level sections whose spec is closed (`[runtime]`, `[load]` …). Shared by validation,
 //! completion and hover so the three agree on what a key is.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::catalog::{Catalog, Destination, Field, FieldType, Section};
@@ -37,13 +36,7 @@ pub struct Scope<'a> {
     pub env: &'a BTreeMap<String, String>,
     /// [`Scope::files`], in their order: found once, read for every key the rules look up.
     order: Vec<&'a SourceFile>,
-    /// [`Scope::destination`] by name: the rules ask it for every table and key of a
-    /// destination.
-    destinations: RefCell<Vec<(String, Option<SpecOf>)>>,
 }
-
-/// A destination's spec, and whether it was named (see [`Scope::destination`]).
-type SpecOf = (&'static Destination, bool);
 
 /// Where a destination's type comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,7 +140,6 @@ impl<'a> Scope<'a> {
             file,
             env,
             order: files_in_order(folder, file),
-            destinations: RefCell::default(),
         }
     }
 
@@ -214,17 +206,6 @@ impl<'a> Scope<'a> {
     /// The destination spec of `destination.<name>`, or `None` when its type is unknown (a name
     /// configured in code, or a `destination_type` dlt imports from user code).
     pub fn destination(&self, name: &str) -> Option<(&'static Destination, bool)> {
-        if let Some((_, found)) = self.destinations.borrow().iter().find(|(n, _)| n == name) {
-            return *found;
-        }
-        let found = self.find_destination(name);
-        self.destinations
-            .borrow_mut()
-            .push((name.to_string(), found));
-        found
-    }
-
-    fn find_destination(&self, name: &str) -> Option<(&'static Destination, bool)> {
         let ty = self.destination_type(name)?;
         let bucket = self.string(&["destination", name, "bucket_url"]);
         let destination = Catalog::get().destination_for(&ty.value, bucket.as_deref())?;
