@@ -29,12 +29,6 @@ pub fn run_stdio() -> ExitCode {
     init_logging();
     // Before any other thread starts: they inherit it (background threads give it back).
     slices::ask_short_slices();
-    // The destination catalog's entries are parsed while the client starts up, at a low
-    // priority: a diagnosis parses the few entries it needs itself if it comes first (waiting
-    // at most for the one entry being parsed), and completion and hover find them all ready.
-    background::spawn_low_priority("dlt-lsp-catalog", || {
-        crate::model::catalog::Catalog::get().parse_all();
-    });
     // One thread runs every async task. tower-lsp polls all handlers inside its one server
     // task anyway, so a second worker only ran the spawned diagnoses, and handing tasks between
     // two workers (waking the idle one, work stealing) cost more than it saved: in a profile of

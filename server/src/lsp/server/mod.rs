@@ -9,7 +9,7 @@ use tower_lsp::jsonrpc::{Error, Result};
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer};
 
-use super::background::Standby;
+use super::background::{self, Standby};
 use super::convert;
 use super::documents::Document;
 use super::indexing;
@@ -231,6 +231,10 @@ impl Backend {
     pub fn new(client: Client) -> Self {
         let state = State::default();
         *state.reader.lock().unwrap_or_else(|e| e.into_inner()) = Standby::start("dlt-lsp-index");
+        *state
+            .catalog_parser
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Standby::start("dlt-lsp-catalog");
         Backend {
             client,
             state: Arc::new(state),
@@ -330,6 +334,7 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        background::parse_catalog(&self.state.catalog_parser);
         if self.state.caps().watched_files_dynamic {
             let watchers = ["**/.dlt/**", "**/.dlt", "**/*.duckdb"]
                 .into_iter()
