@@ -55,6 +55,11 @@ pub fn find_dlt_dirs(roots: &[PathBuf], limits: WalkLimits) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A local database dlt creates beside `.dlt` or in it (`<pipeline>.duckdb`), by its name.
+pub fn is_duckdb_name(name: &str) -> bool {
+    name.ends_with(".duckdb")
+}
+
 /// A `.dlt` directory found by [`find_dlt_folders`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoundDlt {
@@ -98,7 +103,7 @@ pub fn find_dlt_folders(roots: &[PathBuf], limits: WalkLimits) -> Vec<FoundDlt> 
                 let Ok(ft) = entry.file_type() else { continue };
                 let name = entry.file_name();
                 if !ft.is_dir() {
-                    if let Some(n) = name.to_str().filter(|n| n.ends_with(".duckdb")) {
+                    if let Some(n) = name.to_str().filter(|n| is_duckdb_name(n)) {
                         // A database file, or a symlink to one (dlt follows it).
                         if ft.is_file() || (ft.is_symlink() && entry.path().is_file()) {
                             duckdb.push(n.to_string());

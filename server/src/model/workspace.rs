@@ -79,7 +79,7 @@ fn probe_local_paths(dlt_dir: &Path, scan: &DirScan) -> Vec<LocalPath> {
     let duckdb = |scan: &DirScan, prefix: &str| -> Vec<LocalPath> {
         scan.others
             .iter()
-            .filter(|(name, is_dir)| !**is_dir && name.ends_with(".duckdb"))
+            .filter(|(name, is_dir)| !**is_dir && discovery::is_duckdb_name(name))
             .map(|(name, _)| LocalPath {
                 rel: format!("{prefix}{name}"),
                 is_dir: false,
