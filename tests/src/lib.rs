@@ -98,6 +98,15 @@ pub fn full_capabilities() -> Value {
     })
 }
 
+/// The end of the server's indexing progress ("Indexed N files in M .dlt folders").
+fn is_indexing_end(m: &Value) -> bool {
+    m["method"] == "$/progress"
+        && m["params"]["value"]["kind"] == "end"
+        && m["params"]["value"]["message"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Indexed "))
+}
+
 /// A running server and everything it sent that nobody consumed yet.
 pub struct Server {
     child: Child,
@@ -307,6 +316,36 @@ impl Server {
             }
             self.inbox.push_back(msg);
         }
+    }
+
+    /// Waits until the server has indexed the workspace and published the findings of every
+    /// file (the end of its indexing progress: needs `window.workDoneProgress`, as in
+    /// [`full_capabilities`]); returns at once when that happened already.
+    pub fn indexed(&mut self) {
+        if !self.log.iter().any(is_indexing_end) {
+            self.wait_for("the end of indexing", is_indexing_end);
+        }
+    }
+
+    /// What the client shows for `uri` once indexing ended: the diagnostics of its last
+    /// publication, or none when it was never published (a file nobody opened that has no
+    /// findings is not).
+    pub fn shown_diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        self.indexed();
+        self.publications(uri)
+            .last()
+            .and_then(|m| m["params"]["diagnostics"].as_array().cloned())
+            .unwrap_or_default()
+    }
+
+    /// Every `publishDiagnostics` of `uri` received so far, oldest first.
+    pub fn publications(&self, uri: &str) -> Vec<&Value> {
+        self.log
+            .iter()
+            .filter(|m| {
+                m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == json!(uri)
+            })
+            .collect()
     }
 
     /// Waits for diagnostics of `uri` that satisfy `pred`; returns the diagnostics array.

@@ -169,6 +169,7 @@ class Server:
         self.cv = threading.Condition()
         self.responses = {}  # id -> (time, message)
         self.diags = []  # (time, uri, version)
+        self.progress = []  # (time, token, kind) of each $/progress
         self.next_id = 0
         self.write_lock = threading.Lock()
         self.dead = False
@@ -227,6 +228,10 @@ class Server:
             if method == "textDocument/publishDiagnostics":
                 p = msg.get("params", {})
                 self.diags.append((t, p.get("uri"), p.get("version")))
+            elif method == "$/progress":
+                p = msg.get("params", {})
+                kind = (p.get("value") or {}).get("kind")
+                self.progress.append((t, json.dumps(p.get("token")), kind))
             elif method is None:
                 self.responses[msg.get("id")] = (t, msg)
             self.cv.notify_all()
@@ -588,8 +593,11 @@ def profile_key_position(text, key):
 
 
 def wait_all_diagnostics(srv, root, total, t_init, quiet=3.0, cap=60.0):
-    """Seconds from `initialize` until every TOML file of the workspace has diagnostics; None
-    when the server stops publishing (quiet for `quiet` s) before that, as the anchors do."""
+    """Seconds from `initialize` until the diagnostics of every TOML file of the workspace are
+    published: every file was published, or the server ended the first work-done progress it
+    began (its indexing: dlt-lsp publishes only the files with findings, and those open, and
+    ends "Indexing dlt workspaces" once all are published). None when the server stops
+    publishing (quiet for `quiet` s) before either, as the anchors do."""
     prefix = uri_of(root)
     seen = set()
     idx = 0
@@ -603,10 +611,21 @@ def wait_all_diagnostics(srv, root, total, t_init, quiet=3.0, cap=60.0):
                     if len(seen) >= total:
                         return t - t_init
             idx = len(srv.diags)
+            ended = first_progress_end(srv.progress)
+            if ended is not None:
+                return ended - t_init
+            if srv.progress:  # reporting progress is not quiet
+                last = max(last, srv.progress[-1][0])
             now = time.perf_counter()
             if now - last > quiet or now - t_init > cap or srv.dead:
                 return None
             srv.cv.wait(0.2)
+
+
+def first_progress_end(progress):
+    """Time of the end of the first `$/progress` sequence begun, or None."""
+    first = next((token for _, token, kind in progress if kind == "begin"), None)
+    return next((t for t, token, kind in progress if token == first and kind == "end"), None)
 
 
 # --------------------------------------------------------------------------------------------

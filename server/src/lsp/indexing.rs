@@ -199,7 +199,7 @@ pub async fn publish_read(state: Arc<State>, client: Client, mut reading: Readin
             Read::Found { folders, files } => (count, total_files) = (folders, files),
             Read::Loaded { dirs, files, _slot } => {
                 done_files += files;
-                publish::publish_folders(&state, &client, dirs, false).await;
+                publish::publish_folders(&state, &client, dirs).await;
                 progress
                     .report(
                         &client,

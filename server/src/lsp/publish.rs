@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tower_lsp::Client;
 
 use super::convert;
-use super::state::State;
+use super::state::{Published, State};
 use crate::features::diagnostics::file_diagnostics;
 use crate::model::source::SourceFile;
 use crate::model::text::Encoding;
@@ -24,9 +24,9 @@ use crate::model::workspace::{DltFolder, Snapshot};
 /// The delay counts from the change's arrival, not from the end of its re-parse: on a large file
 /// the parse itself takes longer than the debounce, and waiting the delay again on top of it only
 /// added latency.
-pub fn schedule(state: &Arc<State>, client: &Client, dir: PathBuf, force: bool, since: Instant) {
+pub fn schedule(state: &Arc<State>, client: &Client, dir: PathBuf, since: Instant) {
     let turn = Turn::take(state, &dir, since);
-    spawn_passes(state, client, dir, force, turn, &[true, false]);
+    spawn_passes(state, client, dir, turn, &[true, false]);
 }
 
 /// [`schedule`] for a change of an open document, from its handler: after a quiet spell, a
@@ -38,13 +38,13 @@ pub async fn publish_change(state: &Arc<State>, client: &Client, dir: PathBuf, s
     let turn = Turn::take(state, &dir, since);
     let dirs = Arc::new(vec![dir.clone()]);
     if !turn.quiet || pass_bytes(&state.snapshot(), &dirs, true) > INLINE_DIAGNOSIS_BYTES {
-        spawn_passes(state, client, dir, false, turn, &[true, false]);
+        spawn_passes(state, client, dir, turn, &[true, false]);
         return;
     }
     if let Some(results) = diagnose_files(state, &dirs, true).await {
-        publish_results(state, client, results, false).await;
+        publish_results(state, client, results).await;
     }
-    spawn_passes(state, client, dir, false, turn, &[false]);
+    spawn_passes(state, client, dir, turn, &[false]);
 }
 
 /// A diagnosis's place among the changes of its folder.
@@ -78,7 +78,6 @@ fn spawn_passes(
     state: &Arc<State>,
     client: &Client,
     dir: PathBuf,
-    force: bool,
     turn: Turn,
     passes: &'static [bool],
 ) {
@@ -90,32 +89,26 @@ fn spawn_passes(
         if state.generation(&dir) != turn.generation {
             return; // a newer edit will publish
         }
-        publish_passes(&state, &client, vec![dir], force, passes).await;
+        publish_passes(&state, &client, vec![dir], passes).await;
     });
 }
 
-/// Diagnoses one folder now and publishes what changed (everything when `force`).
-pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &Path, force: bool) {
-    publish_folders(state, client, vec![dir.to_path_buf()], force).await;
+/// Diagnoses one folder now and publishes what changed.
+pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &Path) {
+    publish_folders(state, client, vec![dir.to_path_buf()]).await;
 }
 
 /// Diagnoses folders now, in one task (indexing publishes a whole batch so: a task per folder
 /// cost a thread hand-off each), and publishes what changed. The files open in the editor are
 /// diagnosed and published first, before their folders' other files: the user is looking at them,
 /// and a keystroke's diagnostics then wait for one file's rules, not a whole folder's.
-pub async fn publish_folders(state: &Arc<State>, client: &Client, dirs: Vec<PathBuf>, force: bool) {
-    publish_passes(state, client, dirs, force, &[true, false]).await;
+pub async fn publish_folders(state: &Arc<State>, client: &Client, dirs: Vec<PathBuf>) {
+    publish_passes(state, client, dirs, &[true, false]).await;
 }
 
 /// Diagnoses and publishes the open files of `dirs` (pass `true`) or their other files
 /// (`false`), in the order of `passes`.
-async fn publish_passes(
-    state: &Arc<State>,
-    client: &Client,
-    dirs: Vec<PathBuf>,
-    force: bool,
-    passes: &[bool],
-) {
+async fn publish_passes(state: &Arc<State>, client: &Client, dirs: Vec<PathBuf>, passes: &[bool]) {
     for &open in passes {
         // A folder at a time, yielding in between: the runtime has one thread, and a request or
         // an edit that arrives meanwhile then waits for one folder's diagnosis, not a whole
@@ -125,7 +118,7 @@ async fn publish_passes(
             let Some(results) = diagnose_files(state, &one, open).await else {
                 return;
             };
-            publish_results(state, client, results, force).await;
+            publish_results(state, client, results).await;
             // Published: a folder nobody has open keeps its texts and findings only.
             if !open {
                 state.let_rest(dir);
@@ -167,8 +160,9 @@ fn pass_bytes(snap: &Snapshot, dirs: &[PathBuf], open: bool) -> usize {
         .sum()
 }
 
-/// Publishes what changed of `results` (everything when `force`).
-async fn publish_results(state: &Arc<State>, client: &Client, results: Converted, force: bool) {
+/// Publishes what changed of `results`: what the client does not show already (see
+/// [`super::state::Published`]).
+async fn publish_results(state: &Arc<State>, client: &Client, results: Converted) {
     for (file, diags) in results {
         let Some(uri) = convert::url(&file.path) else {
             continue;
@@ -177,8 +171,7 @@ async fn publish_results(state: &Arc<State>, client: &Client, results: Converted
         // Checked under the lock: two diagnoses of the same state (a debounced edit and the
         // indexer) must publish once.
         let _ordered = state.publish_lock.lock().await;
-        let unchanged = state.published.is(&file.path, fingerprint);
-        if unchanged && !force {
+        if state.published.shows(&file.path, fingerprint) {
             continue;
         }
         // A newer edit of this document superseded this result.
@@ -254,13 +247,18 @@ pub async fn clear(state: &State, client: &Client, path: &std::path::Path) {
     }
 }
 
+/// What identifies a publication: the findings and the document version they are of;
+/// [`Published::NOTHING`] for no findings without a version.
 fn fingerprint(diags: &[tower_lsp::lsp_types::Diagnostic], version: Option<i32>) -> u64 {
+    if diags.is_empty() && version.is_none() {
+        return Published::NOTHING;
+    }
     let mut h = std::collections::hash_map::DefaultHasher::new();
     version.hash(&mut h);
     serde_json::to_string(diags)
         .unwrap_or_default()
         .hash(&mut h);
-    h.finish()
+    h.finish().max(Published::NOTHING + 1)
 }
 
 #[cfg(test)]

@@ -243,6 +243,6 @@ async fn reindex(state: &Arc<State>, client: &Client, dlt_dir: &Path) {
     let (dir, st) = (dlt_dir.to_path_buf(), state.clone());
     if let Ok(folder) = tokio::task::spawn_blocking(move || st.load_folder(&dir)).await {
         state.merge_folder(folder);
-        publish::publish_folder(state, client, dlt_dir, false).await;
+        publish::publish_folder(state, client, dlt_dir).await;
     }
 }

@@ -55,10 +55,19 @@ pub struct State {
 /// path: a monorepo's 5,000 paths took half a megabyte as keys (issue 7). Two paths of one hash
 /// would share a slot; the worst that could do is publish a file's unchanged findings again,
 /// or skip a publication whose findings also hash alike.
+///
+/// A file never published shows [`Published::NOTHING`] in the client: no diagnostics, and no
+/// version. A file nobody opened and that has no findings is therefore not published at all:
+/// indexing a monorepo sent ~5,000 empty `publishDiagnostics` (issue 7), which a client parses
+/// one by one to show nothing.
 #[derive(Default)]
 pub struct Published(DashMap<u64, u64>);
 
 impl Published {
+    /// The fingerprint of no diagnostics without a version: what the client shows for a file
+    /// it was never sent anything for.
+    pub const NOTHING: u64 = 0;
+
     fn key(path: &Path) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -66,11 +75,12 @@ impl Published {
         h.finish()
     }
 
-    /// Whether `fingerprint` is what was last published for `path`.
-    pub fn is(&self, path: &Path, fingerprint: u64) -> bool {
+    /// Whether the client already shows `fingerprint` for `path`: it was the last published,
+    /// or it is [`Published::NOTHING`] and nothing was published.
+    pub fn shows(&self, path: &Path, fingerprint: u64) -> bool {
         self.0
             .get(&Self::key(path))
-            .is_some_and(|f| *f == fingerprint)
+            .map_or(fingerprint == Self::NOTHING, |f| *f == fingerprint)
     }
 
     /// Records that `fingerprint` was published for `path`.
@@ -78,9 +88,11 @@ impl Published {
         self.0.insert(Self::key(path), fingerprint);
     }
 
-    /// Forgets `path`; whether anything was published for it.
+    /// Forgets `path`; whether the client showed diagnostics for it (that must be cleared).
     pub fn forget(&self, path: &Path) -> bool {
-        self.0.remove(&Self::key(path)).is_some()
+        self.0
+            .remove(&Self::key(path))
+            .is_some_and(|(_, f)| f != Self::NOTHING)
     }
 }
 
@@ -324,16 +336,32 @@ mod tests {
             Path::new("/w/.dlt/config.toml"),
             Path::new("/w/.dlt/secrets.toml"),
         );
-        assert!(!published.is(a, 1));
+        assert!(!published.shows(a, 1));
         published.set(a, 1);
-        assert!(published.is(a, 1));
-        assert!(!published.is(a, 2), "another fingerprint");
-        assert!(!published.is(b, 1), "another path");
+        assert!(published.shows(a, 1));
+        assert!(!published.shows(a, 2), "another fingerprint");
+        assert!(!published.shows(b, 1), "another path");
         published.set(a, 2);
-        assert!(published.is(a, 2) && !published.is(a, 1));
+        assert!(published.shows(a, 2) && !published.shows(a, 1));
         assert!(published.forget(a));
         assert!(!published.forget(a), "forgotten already");
-        assert!(!published.is(a, 2));
+        assert!(!published.shows(a, 2));
+    }
+
+    /// A file never published shows no diagnostics: publishing none would tell the client
+    /// nothing. Once it showed some, clearing them is a publication, and forgetting a file
+    /// cleared so needs none.
+    #[test]
+    fn a_file_never_published_shows_nothing() {
+        let published = Published::default();
+        let a = Path::new("/w/.dlt/config.toml");
+        assert!(published.shows(a, Published::NOTHING));
+        assert!(!published.forget(a), "nothing to clear");
+        published.set(a, 7);
+        assert!(!published.shows(a, Published::NOTHING), "must be cleared");
+        published.set(a, Published::NOTHING);
+        assert!(published.shows(a, Published::NOTHING));
+        assert!(!published.forget(a), "cleared already");
     }
 
     /// A folder read while its file is open takes the editor's text, re-using the parse of the

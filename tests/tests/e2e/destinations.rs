@@ -169,7 +169,7 @@ fn completes_sections_types_keys_literals_and_credentials_snippets() {
     let ws = Workspace::new("//- .dlt/config.toml\na = 1\n");
     let (mut server, _) = Server::start(&ws.root_uri(), None, full_capabilities());
     let uri = ws.uri(".dlt/config.toml");
-    server.diagnostics(&uri, |_| true);
+    server.indexed();
     // One incomplete spot at a time, as when typing.
     let mut version = 1;
     let mut at = |server: &mut Server, text: &str, line: u32, character: u32| {
@@ -254,7 +254,7 @@ fn hover_on_a_key_shows_its_type_default_and_doc() {
     let ws = Workspace::new("//- .dlt/config.toml\n[runtime]\nrequest_timeout = 30\n");
     let (mut server, _) = Server::start(&ws.root_uri(), None, full_capabilities());
     let uri = ws.uri(".dlt/config.toml");
-    server.diagnostics(&uri, |_| true);
+    server.indexed();
     let hover = server
         .request(
             "textDocument/hover",

@@ -54,7 +54,7 @@ fn start(fixture: &str, env: &[(&str, &str)]) -> Session {
         Some(json!({ "globalDir": global.path() })),
         full_capabilities(),
     );
-    server.diagnostics(&ws.uri(".dlt/config.toml"), |_| true);
+    server.indexed();
     Session { ws, server, global }
 }
 

@@ -42,7 +42,7 @@ fn session(
     let fake = fixture_path("fake-dlthub");
     let options = options.unwrap_or_else(|| json!({ "cli": { "path": [fake.to_str().unwrap()] } }));
     server.initialize(&ws.root_uri(), Some(options), full_capabilities());
-    server.diagnostics(&ws.uri(".dlt/config.toml"), |_| true);
+    server.indexed();
     Session { ws, server, log }
 }
 

@@ -136,7 +136,7 @@ fn ten_thousand_random_requests_with_cancellations_and_disk_churn() {
         _ => Encoding::Utf16,
     };
     // Settle: the workspace is indexed and diagnosed before the baseline is taken.
-    server.diagnostics(&ws.uri(".dlt/secrets.toml"), |_| true);
+    server.indexed();
     settle(&mut server, &ws);
     let baseline = server.rss_kib();
 

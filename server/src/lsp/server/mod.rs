@@ -244,7 +244,7 @@ impl Backend {
 
     /// Schedules a diagnosis of `dir`, debounced from `since`, when the change arrived.
     fn schedule(&self, dir: PathBuf, since: Instant) {
-        publish::schedule(&self.state, &self.client, dir, false, since);
+        publish::schedule(&self.state, &self.client, dir, since);
     }
 
     /// Diagnoses a document's folder after [`State::put_document`]; a folder created without
@@ -258,7 +258,7 @@ impl Backend {
             tokio::spawn(async move {
                 let (st, dir) = (state.clone(), put.dir.clone());
                 if let Ok(true) = tokio::task::spawn_blocking(move || st.attach_git(&dir)).await {
-                    publish::schedule(&state, &client, put.dir, false, Instant::now());
+                    publish::schedule(&state, &client, put.dir, Instant::now());
                 }
             });
         }
