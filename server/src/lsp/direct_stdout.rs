@@ -8,11 +8,14 @@
 //! behind, so that frames never interleave and keep their order. The server's threads therefore
 //! never block on a client that stops reading.
 //!
-//! Only the first message after a quiet spell is written so: a burst (indexing publishes
-//! thousands of files) still goes through the writer thread, which writes what piled up in one
-//! go. Written one by one from the async thread, each publish woke the client on its own, and a
-//! file opened during indexing waited longer for its diagnostics (monorepo bench, 10 runs:
-//! 0.72 -> 1.32 ms).
+//! Of the server's notifications, only the first after a quiet spell is written so: a burst
+//! (indexing publishes the files with findings) still goes through the writer thread, which
+//! writes what piled up in one go. Written one by one from the async thread, each publish woke
+//! the client on its own, and a file opened during indexing waited longer for its diagnostics
+//! (monorepo bench, 10 runs: 0.72 -> 1.32 ms). An answer to a request is written directly
+//! whenever nothing is queued: the client waits for that one message, and a client that asks
+//! again as soon as it has the answer (a hover as the mouse moves) no longer has every answer
+//! go through the writer thread, a wake-up and a thread switch each.
 
 use std::os::fd::BorrowedFd;
 use std::sync::{Arc, Mutex};
@@ -39,9 +42,12 @@ struct State {
 }
 
 impl State {
-    /// Whether a message sent at `now` may be written directly: nothing queued, and nothing
-    /// sent for `quiet` before.
-    fn direct_at(&mut self, now: Instant, quiet: Duration) -> bool {
+    /// Whether a message sent at `now` may be written directly: nothing queued, and for a
+    /// notification (not an `answer`) nothing else sent for `quiet` before.
+    fn direct_at(&mut self, now: Instant, quiet: Duration, answer: bool) -> bool {
+        if answer {
+            return self.queued == 0;
+        }
         let after_quiet = self.last.is_none_or(|t| now.duration_since(t) >= quiet);
         self.last = Some(now);
         after_quiet && self.queued == 0
@@ -62,12 +68,13 @@ impl DirectStdout {
         })
     }
 
-    /// Writes `bytes` now when nothing was sent for a while, nothing is queued and they fit;
-    /// hands the rest (all of them otherwise) to `queue`, the writer thread. `false` once stdout
-    /// is closed or the writer thread has stopped.
+    /// Writes the frame `bytes` now when nothing is queued, they fit, and they answer a request
+    /// or nothing was sent for a while; hands the rest (all of them otherwise) to `queue`, the
+    /// writer thread. `false` once stdout is closed or the writer thread has stopped.
     pub fn send(&self, mut bytes: Vec<u8>, queue: impl FnOnce(Vec<u8>) -> bool) -> bool {
+        let answer = is_answer(&bytes);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if state.direct_at(Instant::now(), self.quiet) {
+        if state.direct_at(Instant::now(), self.quiet, answer) {
             match self.out.write_now(&bytes) {
                 Ok(n) if n == bytes.len() => return true,
                 Ok(n) => drop(bytes.drain(..n)),
@@ -89,6 +96,19 @@ impl DirectStdout {
     pub fn sink(self: &Arc<Self>) -> Sink {
         Sink(self.clone())
     }
+}
+
+/// Whether the frame `bytes` answers a request: tower-lsp writes a response as
+/// `{"jsonrpc":"2.0","result"…` or `…"error"…`, the server's own requests and notifications with
+/// `"method"` there.
+fn is_answer(bytes: &[u8]) -> bool {
+    const HEAD: &[u8] = b"\r\n\r\n{\"jsonrpc\":\"2.0\",";
+    let header = &bytes[..bytes.len().min(64)];
+    let Some(end) = header.windows(HEAD.len()).position(|w| w == HEAD) else {
+        return false;
+    };
+    let rest = &bytes[end + HEAD.len()..];
+    rest.starts_with(b"\"result\"") || rest.starts_with(b"\"error\"")
 }
 
 /// [`DirectStdout`] as the writer thread writes it.
@@ -167,17 +187,48 @@ mod tests {
         let quiet = Duration::from_millis(1);
         let t0 = Instant::now();
         let mut state = State::default();
-        assert!(state.direct_at(t0, quiet), "the first message");
-        assert!(!state.direct_at(t0 + quiet / 2, quiet), "in a burst");
-        assert!(!state.direct_at(t0 + quiet, quiet), "the burst goes on");
+        assert!(state.direct_at(t0, quiet, false), "the first message");
+        assert!(!state.direct_at(t0 + quiet / 2, quiet, false), "in a burst");
         assert!(
-            state.direct_at(t0 + quiet * 3, quiet),
+            state.direct_at(t0 + quiet / 2, quiet, true),
+            "an answer in a burst"
+        );
+        assert!(
+            !state.direct_at(t0 + quiet, quiet, false),
+            "the burst goes on"
+        );
+        assert!(
+            state.direct_at(t0 + quiet * 3, quiet, false),
             "after a quiet spell"
         );
         state.queued = 1;
         assert!(
-            !state.direct_at(t0 + quiet * 9, quiet),
+            !state.direct_at(t0 + quiet * 9, quiet, false),
             "behind a queued message"
         );
+        assert!(
+            !state.direct_at(t0 + quiet * 9, quiet, true),
+            "an answer behind a queued message"
+        );
+    }
+
+    /// Answers are told from the server's requests and notifications by their second member,
+    /// as tower-lsp and the transport's parse errors write them.
+    #[test]
+    fn answers_are_told_from_notifications() {
+        assert!(is_answer(&frame(
+            r#"{"jsonrpc":"2.0","result":null,"id":1}"#
+        )));
+        assert!(is_answer(&frame(
+            r#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}"#
+        )));
+        assert!(!is_answer(&frame(
+            r#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"result":1}}"#
+        )));
+        assert!(!is_answer(&frame(
+            r#"{"jsonrpc":"2.0","method":"window/workDoneProgress/create","params":{},"id":0}"#
+        )));
+        assert!(!is_answer(b"garbage"));
+        assert!(!is_answer(&frame(r#"{"result":1}"#)));
     }
 }
