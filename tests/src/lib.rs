@@ -320,11 +320,17 @@ impl Server {
 
     /// Waits until the server has indexed the workspace and published the findings of every
     /// file (the end of its indexing progress: needs `window.workDoneProgress`, as in
-    /// [`full_capabilities`]); returns at once when that happened already.
-    pub fn indexed(&mut self) {
-        if !self.log.iter().any(is_indexing_end) {
-            self.wait_for("the end of indexing", is_indexing_end);
-        }
+    /// [`full_capabilities`]); returns at once when that happened already. Returns the end's
+    /// message ("Indexed N files in M .dlt folders").
+    pub fn indexed(&mut self) -> String {
+        let end = match self.log.iter().find(|m| is_indexing_end(m)) {
+            Some(end) => end.clone(),
+            None => self.wait_for("the end of indexing", is_indexing_end),
+        };
+        end["params"]["value"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// What the client shows for `uri` once indexing ended: the diagnostics of its last
