@@ -286,20 +286,25 @@ impl<V> Default for AncestorChain<V> {
 }
 
 impl<V> AncestorChain<V> {
+    /// Paths are told apart by their bytes, not component by component: a pass asks about
+    /// paths spelt the same way (the walk's), and comparing components took a twentieth of a
+    /// monorepo's indexing (issue 7). A path spelt another way only misses the chain.
     fn get(&self, dir: &Path) -> Option<&V> {
+        let dir = dir.as_os_str().as_encoded_bytes();
         self.chain
             .iter()
             .rev()
-            .find(|(d, _)| d == dir)
+            .find(|(d, _)| d.as_os_str().as_encoded_bytes() == dir)
             .map(|(_, v)| v)
     }
 
     /// Remembers `value` for `dir`, forgetting every directory that is not an ancestor of it.
     fn insert(&mut self, dir: PathBuf, value: V) {
+        let bytes = dir.as_os_str().as_encoded_bytes();
         let keep = self
             .chain
             .iter()
-            .take_while(|(d, _)| d != &dir && dir.starts_with(d))
+            .take_while(|(d, _)| is_strict_ancestor(d.as_os_str().as_encoded_bytes(), bytes))
             .count();
         self.chain.truncate(keep);
         self.chain.push((dir, value));
@@ -308,6 +313,14 @@ impl<V> AncestorChain<V> {
     fn clear(&mut self) {
         self.chain = Vec::new();
     }
+}
+
+/// Whether the path spelt `dir` lies strictly above the path spelt `path`.
+fn is_strict_ancestor(dir: &[u8], path: &[u8]) -> bool {
+    let sep = std::path::MAIN_SEPARATOR as u8;
+    path.len() > dir.len()
+        && path.starts_with(dir)
+        && (dir.ends_with(&[sep]) || path[dir.len()] == sep)
 }
 
 impl GitCache {
@@ -915,6 +928,23 @@ mod tests {
         chain.insert(PathBuf::from("/v"), 6);
         assert_eq!(chain.get(Path::new("/w")), None);
         assert_eq!(chain.get(Path::new("/v")), Some(&6));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_ancestor_is_a_whole_leading_part_of_the_path() {
+        let above = |d: &str, p: &str| is_strict_ancestor(d.as_bytes(), p.as_bytes());
+        assert!(above("/", "/w"));
+        assert!(above("/w", "/w/mono"));
+        assert!(above("/w/", "/w/mono"));
+        assert!(!above("/w/mono", "/w/mono"), "not strictly");
+        assert!(!above("/w/mono", "/w/mono2"), "a sibling sharing a prefix");
+        assert!(!above("/w/mono/p1", "/w/mono"));
+        let mut chain = AncestorChain::default();
+        chain.insert(PathBuf::from("/w/mono"), 1);
+        chain.insert(PathBuf::from("/w/mono2"), 2);
+        assert_eq!(chain.get(Path::new("/w/mono")), None, "a sibling replaced it");
+        assert_eq!(chain.chain.len(), 1);
     }
 
     /// Resolving a folder from its cached parent gives exactly what `fs::canonicalize` gives,

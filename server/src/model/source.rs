@@ -190,20 +190,14 @@ fn will_need(_: &std::fs::File) {}
 
 /// Reads an open file as [`read_text`] does.
 fn read_open(file: std::fs::File) -> Result<String, LoadError> {
-    use std::io::Read;
-    let io = io_error;
-    let size = file.metadata().map_err(io)?.len();
+    let size = file.metadata().map_err(io_error)?.len();
     if size > MAX_FILE_BYTES {
         return Err(LoadError::TooLarge {
             size,
             limit: MAX_FILE_BYTES,
         });
     }
-    let mut bytes = Vec::with_capacity(size as usize);
-    // A file that grew since is read up to the limit and one byte more, never further.
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
+    let bytes = read_sized(file, size).map_err(io_error)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(LoadError::TooLarge {
             size: bytes.len() as u64,
@@ -211,6 +205,38 @@ fn read_open(file: std::fs::File) -> Result<String, LoadError> {
         });
     }
     decode(bytes)
+}
+
+/// Reads `from` to its end, expecting `size` bytes (its `stat`), up to [`MAX_FILE_BYTES`] and
+/// one byte more. Asking for one byte more than expected, a read that stops short at `size` has
+/// met the end: the usual file takes one `read`, not one more that finds nothing (a monorepo
+/// has thousands of files, issue 7). A file that changed since is read to its real end.
+fn read_sized(mut from: impl std::io::Read, size: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{ErrorKind, Read};
+    let expected = size.min(MAX_FILE_BYTES) as usize;
+    let mut bytes = vec![0; expected + 1];
+    let mut len = 0;
+    while len < bytes.len() {
+        match from.read(&mut bytes[len..]) {
+            Ok(0) => break,
+            // Short of the one byte more: the end, where `stat` said it is.
+            Ok(n) if len + n == expected => {
+                len += n;
+                bytes.truncate(len);
+                return Ok(bytes);
+            }
+            Ok(n) => len += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(len);
+    if len > expected {
+        // It grew: read on, up to the limit and one byte more, never further.
+        from.take(MAX_FILE_BYTES + 1 - len as u64)
+            .read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
 }
 
 /// Decodes file bytes as dlt would read them.
@@ -268,6 +294,46 @@ mod tests {
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names[..2], ["f60.toml", "f61.toml"]);
         assert_eq!(files.len(), 10);
+    }
+
+    /// A reader that hands out at most `step` bytes per call, and counts the calls.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+        calls: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            let n = buf.len().min(self.step).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_file_of_its_stat_size_takes_one_read_and_a_changed_one_is_read_to_its_end() {
+        let read = |data: &[u8], step: usize, size: u64| {
+            let mut r = Trickle { data, step, calls: 0 };
+            let bytes = read_sized(&mut r, size).unwrap();
+            (bytes, r.calls)
+        };
+        let text = b"a = 1\nb = 2\n";
+        assert_eq!(read(text, 1 << 20, 12), (text.to_vec(), 1));
+        assert_eq!(read(b"", 1 << 20, 0), (vec![], 1));
+        // Short reads add up to the size.
+        assert_eq!(read(text, 5, 12), (text.to_vec(), 3));
+        // Shrunk since `stat`: the end comes as a read of nothing.
+        assert_eq!(read(&text[..4], 1 << 20, 12).0, text[..4].to_vec());
+        // Grown since `stat`: read on to the real end.
+        let grown = [text.as_slice(), b"c = 3\n"].concat();
+        assert_eq!(read(&grown, 1 << 20, 12).0, grown);
+        assert_eq!(read(&grown, 5, 12).0, grown);
+        // A short read that ends exactly at the old size is taken as the end: the growth is
+        // read when the change is reported, as for a file written after it was read.
+        assert_eq!(read(&grown, 4, 12).0, text.to_vec());
     }
 
     #[test]
