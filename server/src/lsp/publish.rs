@@ -42,7 +42,7 @@ pub async fn publish_change(state: &Arc<State>, client: &Client, dir: PathBuf, s
         return;
     }
     if let Some(results) = diagnose_files(state, &dirs, true).await {
-        publish_results(state, client, results).await;
+        publish_results(state, client, results, &mut Turns::new()).await;
     }
     spawn_passes(state, client, dir, turn, &[false]);
 }
@@ -98,6 +98,39 @@ pub async fn publish_folder(state: &Arc<State>, client: &Client, dir: &Path) {
     publish_folders(state, client, vec![dir.to_path_buf()]).await;
 }
 
+/// Turns taken by a long run of diagnoses and publications on the async thread, which also
+/// handles the editor's messages: the run lets them in once it has worked [`TURN`] since it last
+/// did. Every folder and every publication of indexing yielded at first: 4,000 polls of the
+/// runtime's driver (`epoll_wait`) for the 1,000 folders of the monorepo (issue 7).
+struct Turns {
+    since: Instant,
+}
+
+/// How long a run works before it lets waiting messages in: a hover sent meanwhile waits about
+/// as long at most, a tenth of a millisecond.
+const TURN: Duration = Duration::from_micros(100);
+
+impl Turns {
+    fn new() -> Turns {
+        Turns {
+            since: Instant::now(),
+        }
+    }
+
+    /// Yields to the runtime if this run has had its turn.
+    async fn take(&mut self) {
+        if self.since.elapsed() >= TURN {
+            self.yield_now().await;
+        }
+    }
+
+    /// Yields to the runtime now; the next turn counts from here.
+    async fn yield_now(&mut self) {
+        tokio::task::yield_now().await;
+        self.since = Instant::now();
+    }
+}
+
 /// Diagnoses folders now, in one task (indexing publishes a whole batch so: a task per folder
 /// cost a thread hand-off each), and publishes what changed. The files open in the editor are
 /// diagnosed and published first, before their folders' other files: the user is looking at them,
@@ -113,18 +146,19 @@ async fn publish_passes(state: &Arc<State>, client: &Client, dirs: Vec<PathBuf>,
         // A folder at a time, yielding in between: the runtime has one thread, and a request or
         // an edit that arrives meanwhile then waits for one folder's diagnosis, not a whole
         // indexing batch's (~60 folders, several milliseconds; issue 7).
+        let mut turns = Turns::new();
         for dir in &dirs {
             let one = Arc::new(vec![dir.clone()]);
             let Some(results) = diagnose_files(state, &one, open).await else {
                 return;
             };
-            publish_results(state, client, results).await;
+            publish_results(state, client, results, &mut turns).await;
             // Published: a folder nobody has open keeps its texts and findings only.
             if !open {
                 state.let_rest(dir);
             }
             if dirs.len() > 1 {
-                tokio::task::yield_now().await;
+                turns.take().await;
             }
         }
     }
@@ -162,7 +196,12 @@ fn pass_bytes(snap: &Snapshot, dirs: &[PathBuf], open: bool) -> usize {
 
 /// Publishes what changed of `results`: what the client does not show already (see
 /// [`super::state::Published`]).
-async fn publish_results(state: &Arc<State>, client: &Client, results: Converted) {
+async fn publish_results(
+    state: &Arc<State>,
+    client: &Client,
+    results: Converted,
+    turns: &mut Turns,
+) {
     for (file, diags) in results {
         let Some(uri) = convert::url(&file.path) else {
             continue;
@@ -188,9 +227,15 @@ async fn publish_results(state: &Arc<State>, client: &Client, results: Converted
         );
         client.publish_diagnostics(uri, diags, file.version).await;
         drop(_ordered);
-        // A batch of indexing publishes hundreds of files: let a request or an edit that came
-        // meanwhile have its answer queued before the rest of the batch.
-        tokio::task::yield_now().await;
+        if file.version.is_some() {
+            // The client's channel is written by tower-lsp's own task: let it write this one
+            // now, before a diagnosis spawned meanwhile (the folder's other files) runs first.
+            turns.yield_now().await;
+        } else {
+            // A batch of indexing publishes hundreds of files: let a request or an edit that
+            // came meanwhile have its answer queued before the rest of the batch.
+            turns.take().await;
+        }
     }
 }
 
@@ -264,6 +309,42 @@ fn fingerprint(diags: &[tower_lsp::lsp_types::Diagnostic], version: Option<i32>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run lets other tasks in only once it has worked its turn, and then counts anew.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_run_yields_once_it_has_had_its_turn() {
+        let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let other = |ran: &Arc<std::sync::atomic::AtomicUsize>| {
+            let ran = ran.clone();
+            tokio::spawn(async move { ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst) })
+        };
+        let runs = |ran: &Arc<std::sync::atomic::AtomicUsize>| {
+            ran.load(std::sync::atomic::Ordering::SeqCst)
+        };
+        // Its turn has not begun yet (a start in the future): no yield.
+        let mut fresh = Turns {
+            since: Instant::now() + Duration::from_secs(60),
+        };
+        let _waiting = other(&ran);
+        fresh.take().await;
+        assert_eq!(
+            runs(&ran),
+            0,
+            "a task that still has its turn keeps the thread"
+        );
+        // Worked longer than a turn: the waiting task runs, and the next turn starts now.
+        let mut worn = Turns {
+            since: Instant::now() - 2 * TURN,
+        };
+        let before = Instant::now();
+        worn.take().await;
+        assert_eq!(runs(&ran), 1, "the waiting task ran");
+        assert!(worn.since >= before, "the next turn counts from the yield");
+        // An open file's publication always lets tower-lsp's task write it at once.
+        let _next = other(&ran);
+        fresh.yield_now().await;
+        assert_eq!(runs(&ran), 2);
+    }
 
     /// The debounce's leading edge: a change after a quiet spell is diagnosed at once, one that
     /// follows within the delay waits; each change supersedes the earlier ones of its folder.

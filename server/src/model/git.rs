@@ -943,7 +943,11 @@ mod tests {
         let mut chain = AncestorChain::default();
         chain.insert(PathBuf::from("/w/mono"), 1);
         chain.insert(PathBuf::from("/w/mono2"), 2);
-        assert_eq!(chain.get(Path::new("/w/mono")), None, "a sibling replaced it");
+        assert_eq!(
+            chain.get(Path::new("/w/mono")),
+            None,
+            "a sibling replaced it"
+        );
         assert_eq!(chain.chain.len(), 1);
     }
 

@@ -316,7 +316,11 @@ mod tests {
     #[test]
     fn a_file_of_its_stat_size_takes_one_read_and_a_changed_one_is_read_to_its_end() {
         let read = |data: &[u8], step: usize, size: u64| {
-            let mut r = Trickle { data, step, calls: 0 };
+            let mut r = Trickle {
+                data,
+                step,
+                calls: 0,
+            };
             let bytes = read_sized(&mut r, size).unwrap();
             (bytes, r.calls)
         };
