@@ -12,10 +12,11 @@
 //! (indexing publishes the files with findings) still goes through the writer thread, which
 //! writes what piled up in one go. Written one by one from the async thread, each publish woke
 //! the client on its own, and a file opened during indexing waited longer for its diagnostics
-//! (monorepo bench, 10 runs: 0.72 -> 1.32 ms). An answer to a request is written directly
-//! whenever nothing is queued: the client waits for that one message, and a client that asks
-//! again as soon as it has the answer (a hover as the mouse moves) no longer has every answer
-//! go through the writer thread, a wake-up and a thread switch each.
+//! (monorepo bench, 10 runs: 0.72 -> 1.32 ms). What the client waits for (an answer to a
+//! request, the diagnostics of a document open in the editor) is written directly whenever
+//! nothing is queued: a client that asks again as soon as it has the answer (a hover as the
+//! mouse moves) no longer has every answer go through the writer thread, a wake-up and a thread
+//! switch each.
 
 use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,10 +48,10 @@ struct State {
 }
 
 impl State {
-    /// Whether a message sent at `now` may be written directly: nothing `queued`, and for a
-    /// notification (not an `answer`) nothing else sent for `quiet` before.
-    fn direct_at(&mut self, now: Instant, quiet: Duration, answer: bool, queued: usize) -> bool {
-        if answer {
+    /// Whether a message sent at `now` may be written directly: nothing `queued`, and unless
+    /// the client waits for it (`awaited`) nothing else sent for `quiet` before.
+    fn direct_at(&mut self, now: Instant, quiet: Duration, awaited: bool, queued: usize) -> bool {
+        if awaited {
             return queued == 0;
         }
         let after_quiet = self.last.is_none_or(|t| now.duration_since(t) >= quiet);
@@ -74,16 +75,16 @@ impl DirectStdout {
         })
     }
 
-    /// Writes the frame `bytes` now when nothing is queued, they fit, and they answer a request
+    /// Writes the frames `bytes` now when nothing is queued, they fit, and the client waits for one
     /// or nothing was sent for a while; hands the rest (all of them otherwise) to `queue`, the
     /// writer thread. `false` once stdout is closed or the writer thread has stopped.
     pub fn send(&self, mut bytes: Vec<u8>, queue: impl FnOnce(Vec<u8>) -> bool) -> bool {
-        let answer = is_answer(&bytes);
+        let awaited = is_awaited(&bytes);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         // Zero only once the writer thread has written everything it was given (it counts
         // after writing), so a direct write never overtakes a queued message.
         let queued = self.queued.load(Ordering::Acquire);
-        if state.direct_at(Instant::now(), self.quiet, answer, queued) {
+        if state.direct_at(Instant::now(), self.quiet, awaited, queued) {
             match self.out.write_now(&bytes) {
                 Ok(n) if n == bytes.len() => return true,
                 Ok(n) => drop(bytes.drain(..n)),
@@ -112,17 +113,58 @@ impl DirectStdout {
     }
 }
 
-/// Whether the frame `bytes` answers a request: tower-lsp writes a response as
-/// `{"jsonrpc":"2.0","result"…` or `…"error"…`, the server's own requests and notifications with
-/// `"method"` there.
-fn is_answer(bytes: &[u8]) -> bool {
-    const HEAD: &[u8] = b"\r\n\r\n{\"jsonrpc\":\"2.0\",";
-    let header = &bytes[..bytes.len().min(64)];
-    let Some(end) = header.windows(HEAD.len()).position(|w| w == HEAD) else {
+/// Whether the client waits for one of the frames in `bytes`: an answer to a request, or the
+/// diagnostics of a document open in the editor (published with its version). tower-lsp writes
+/// what is ready at once in one go: a hover's answer and the diagnostics of the file just
+/// opened came as one write, and judged by its first frame (a notification) it waited for the
+/// writer thread (issue 7).
+fn is_awaited(bytes: &[u8]) -> bool {
+    Frames(bytes).any(|body| is_answer(body) || is_open_document_diagnostics(body))
+}
+
+/// The bodies of the frames in a write, as tower-lsp frames them (`Content-Length` alone);
+/// stops at anything else.
+struct Frames<'a>(&'a [u8]);
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        const LENGTH: &[u8] = b"Content-Length: ";
+        let rest = self.0.strip_prefix(LENGTH)?;
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let len: usize = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+        let body = rest[digits..].strip_prefix(b"\r\n\r\n")?;
+        let (body, next) = (body.get(..len)?, &body[len..]);
+        self.0 = next;
+        Some(body)
+    }
+}
+
+/// Whether a message body answers a request: tower-lsp writes a response as
+/// `{"jsonrpc":"2.0","result"…` or `…"error"…`, the server's own requests and notifications
+/// with `"method"` there.
+fn is_answer(body: &[u8]) -> bool {
+    let Some(rest) = body.strip_prefix(b"{\"jsonrpc\":\"2.0\",") else {
         return false;
     };
-    let rest = &bytes[end + HEAD.len()..];
     rest.starts_with(b"\"result\"") || rest.starts_with(b"\"error\"")
+}
+
+/// Whether a message body publishes the diagnostics of an open document: only those carry the
+/// document's version, which serde writes last (`…],"version":7}}`).
+fn is_open_document_diagnostics(body: &[u8]) -> bool {
+    const PUBLISH: &[u8] = b"{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\"";
+    const VERSION: &[u8] = b"],\"version\":";
+    let Some(rest) = body.strip_suffix(b"}}") else {
+        return false;
+    };
+    let number = rest
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit() || **b == b'-')
+        .count();
+    body.starts_with(PUBLISH) && number > 0 && rest[..rest.len() - number].ends_with(VERSION)
 }
 
 /// [`DirectStdout`] as the writer thread writes it.
@@ -228,23 +270,42 @@ mod tests {
         );
     }
 
-    /// Answers are told from the server's requests and notifications by their second member,
-    /// as tower-lsp and the transport's parse errors write them.
+    /// Answers and an open document's diagnostics are told from the server's requests and other
+    /// notifications, in any frame of a write, as tower-lsp and the transport write them.
     #[test]
-    fn answers_are_told_from_notifications() {
-        assert!(is_answer(&frame(
-            r#"{"jsonrpc":"2.0","result":null,"id":1}"#
-        )));
-        assert!(is_answer(&frame(
+    fn answers_and_open_documents_diagnostics_are_awaited() {
+        let answer = frame(r#"{"jsonrpc":"2.0","result":null,"id":1}"#);
+        let open = frame(
+            r#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"file:///w/.dlt/config.toml","diagnostics":[],"version":12}}"#,
+        );
+        let closed = frame(
+            r#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"file:///w/.dlt/config.toml","diagnostics":[{"message":"],\"version\":3"}]}}"#,
+        );
+        let request = frame(
+            r#"{"jsonrpc":"2.0","method":"window/workDoneProgress/create","params":{},"id":0}"#,
+        );
+        assert!(is_awaited(&answer));
+        assert!(is_awaited(&frame(
             r#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}"#
         )));
-        assert!(!is_answer(&frame(
+        assert!(is_awaited(&open));
+        assert!(!is_awaited(&closed), "no version: a file not open");
+        assert!(!is_awaited(&request));
+        assert!(!is_awaited(&frame(
             r#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"result":1}}"#
         )));
-        assert!(!is_answer(&frame(
-            r#"{"jsonrpc":"2.0","method":"window/workDoneProgress/create","params":{},"id":0}"#
-        )));
-        assert!(!is_answer(b"garbage"));
-        assert!(!is_answer(&frame(r#"{"result":1}"#)));
+        assert!(!is_awaited(b"garbage"));
+        assert!(!is_awaited(&frame(r#"{"result":1}"#)));
+        // One write of several frames: awaited when any of them is.
+        assert!(is_awaited(&[closed.clone(), answer.clone()].concat()));
+        assert!(is_awaited(
+            &[request.clone(), closed.clone(), open].concat()
+        ));
+        assert!(!is_awaited(
+            &[request, closed.clone(), closed.clone()].concat()
+        ));
+        // A frame cut short hides what follows it.
+        let cut = &closed[..closed.len() - 1];
+        assert!(!is_awaited(&[cut, &answer].concat()));
     }
 }
