@@ -56,16 +56,21 @@ impl Standby {
     }
 }
 
+/// How long after indexing the catalog is parsed in the background: past the messages an
+/// editor sends right after `initialized` (the files it shows are opened at once).
+pub const CATALOG_AFTER_INDEXING: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Parses the destination catalog's entries on `parser` (taken; nothing when it is gone), at a
 /// low priority: a diagnosis parses the few entries it needs itself if it comes first (waiting
 /// at most for the one entry being parsed), and completion and hover then find them all ready.
 ///
-/// Started at `initialized`, not with the server: parsed while `initialize` was read and
-/// answered (~1.3 ms of work on the other core), it delayed the answer by about as much in four
-/// starts of five (`initialize` sent at once, 20 starts twice: 2.70/2.80 ms, now 1.52/1.53).
-/// It now overlaps the first `didOpen` instead (bench A/B on the demo, 10 runs each, both
-/// orders: initialize 3.37 -> 1.92 ms, first diagnostics 0.35 -> 0.49 ms; started right after
-/// the answer, 0.62 ms; issue 7).
+/// Started [`CATALOG_AFTER_INDEXING`] after the workspace's findings are published, not with
+/// the server: parsed while `initialize` was read and answered (~1.3 ms of work on the other
+/// core), it delayed the answer by about as much in four starts of five (`initialize` sent at
+/// once, 20 starts twice: 2.70/2.80 ms, then 1.52/1.53). Started at `initialized`, it overlapped
+/// the first `didOpen`, which an editor sends right away: the demo's first diagnostics, 40
+/// starts each, median 0.57-0.64 ms and p75 1.15-1.63 against 0.51-0.53 and 0.63-0.72 without
+/// it (issue 7).
 pub fn parse_catalog(parser: &std::sync::Mutex<Option<Standby>>) {
     let parser = parser.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(thread) = parser {

@@ -9,7 +9,7 @@ use tower_lsp::jsonrpc::{Error, Result};
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer};
 
-use super::background::{self, Standby};
+use super::background::Standby;
 use super::convert;
 use super::documents::Document;
 use super::indexing;
@@ -334,7 +334,6 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        background::parse_catalog(&self.state.catalog_parser);
         if self.state.caps().watched_files_dynamic {
             let watchers = ["**/.dlt/**", "**/.dlt", "**/*.duckdb"]
                 .into_iter()
