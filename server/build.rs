@@ -1,6 +1,7 @@
 //! Splits the destination catalog (`catalog/destinations.json`) into one JSON document per
 //! destination and section, so the server parses only the specs a file uses, when it first
-//! uses them (src/model/catalog.rs). Parsing the whole 330 KB document took ~1.4 ms at startup,
+//! uses them (src/model/catalog.rs); a section's tables and mode come apart from its document,
+//! to find the section of a key without parsing every one. Parsing the whole 330 KB document took ~1.4 ms at startup,
 //! and an opened file's first diagnostics often waited for it (issue 7).
 
 use std::fmt::Write as _;
@@ -50,11 +51,29 @@ fn main() {
         )
         .unwrap();
     }
-    out.push_str(
-        "];\n/// Per section: name, its JSON.\npub(super) const SECTIONS: &[(&str, &str)] = &[\n",
-    );
+    out.push_str("];\npub(super) const SECTIONS: &[RawSection] = &[\n");
     for (name, section) in entries(&doc, "sections") {
-        writeln!(out, "    ({name:?}, {:?}),", section.to_string()).unwrap();
+        let tables: Vec<&str> = section["tables"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{CATALOG}: {name}: tables"))
+            .iter()
+            .map(|t| {
+                t.as_str()
+                    .unwrap_or_else(|| panic!("{CATALOG}: {name}: tables"))
+            })
+            .collect();
+        let mode = match section["mode"].as_str() {
+            Some("classic") => "Classic",
+            Some("workspace") => "Workspace",
+            Some("both") => "Both",
+            other => panic!("{CATALOG}: {name}: mode {other:?}"),
+        };
+        writeln!(
+            out,
+            "    RawSection {{ name: {name:?}, tables: &{tables:?}, mode: super::SectionMode::{mode}, json: {:?} }},",
+            section.to_string()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("catalog_parts.rs");

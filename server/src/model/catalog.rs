@@ -19,6 +19,14 @@ mod embedded {
         pub json: &'static str,
     }
 
+    /// A section's entry: its catalog name, the tables and mode it is found by, its JSON.
+    pub(super) struct RawSection {
+        pub name: &'static str,
+        pub tables: &'static [&'static str],
+        pub mode: super::SectionMode,
+        pub json: &'static str,
+    }
+
     include!(concat!(env!("OUT_DIR"), "/catalog_parts.rs"));
 }
 
@@ -44,8 +52,18 @@ pub struct Catalog {
     /// Destinations sorted by catalog name: destination types, plus spec variants such as
     /// `filesystem[hf]`, with how a variant is selected (known before parsing).
     destinations: Vec<(Entry<Destination>, Option<VariantOf>)>,
-    /// Non-destination sections sorted by catalog name (`runtime`, `runtime (workspace)`, …).
-    sections: Vec<Entry<Section>>,
+    /// Non-destination sections sorted by catalog name (`runtime`, `runtime (workspace)`, …),
+    /// with where they are read (known before parsing).
+    sections: Vec<(Entry<Section>, SectionRoute)>,
+}
+
+/// Where a section is read: its [`Section::tables`] and [`Section::mode`], known without parsing
+/// the section. Finding the section of a key parsed every section before (~22 KB of JSON, a
+/// good part of an opened file's first diagnosis; issue 7).
+#[derive(Debug)]
+struct SectionRoute {
+    tables: Vec<String>,
+    mode: SectionMode,
 }
 
 /// A catalog entry, parsed from its JSON on first use.
@@ -321,7 +339,13 @@ impl Catalog {
                 .collect(),
             sections: embedded::SECTIONS
                 .iter()
-                .map(|&(name, json)| Entry::embedded(name, json))
+                .map(|raw| {
+                    let route = SectionRoute {
+                        tables: raw.tables.iter().map(|t| t.to_string()).collect(),
+                        mode: raw.mode,
+                    };
+                    (Entry::embedded(raw.name, raw.json), route)
+                })
                 .collect(),
         }
     }
@@ -350,7 +374,13 @@ impl Catalog {
             sections: doc
                 .sections
                 .into_iter()
-                .map(|(name, s)| Entry::parsed(name, s))
+                .map(|(name, s)| {
+                    let route = SectionRoute {
+                        tables: s.tables.clone(),
+                        mode: s.mode,
+                    };
+                    (Entry::parsed(name, s), route)
+                })
                 .collect(),
         })
     }
@@ -362,7 +392,7 @@ impl Catalog {
 
     /// Every non-destination section, sorted by catalog name.
     pub fn sections(&self) -> impl Iterator<Item = &Section> {
-        self.sections.iter().map(Entry::get)
+        self.sections.iter().map(|(entry, _)| entry.get())
     }
 
     /// A catalog entry by its exact name (`postgres`, `filesystem[hf]`).
@@ -427,9 +457,9 @@ impl Catalog {
     pub fn section(&self, name: &str) -> Option<&Section> {
         let i = self
             .sections
-            .binary_search_by(|entry| entry.name.as_str().cmp(name))
+            .binary_search_by(|(entry, _)| entry.name.as_str().cmp(name))
             .ok()?;
-        Some(self.sections[i].get())
+        Some(self.sections[i].0.get())
     }
 
     /// The section a TOML key path falls in, and the path left under it: `["normalize",
@@ -441,9 +471,10 @@ impl Catalog {
         path: &'p [&'p str],
         workspace: bool,
     ) -> Option<(&Section, &'p [&'p str])> {
-        let mut best: Option<(&Section, usize)> = None;
-        for section in self.sections() {
-            let applies = match section.mode {
+        // Routes only: the winner alone is parsed.
+        let mut best: Option<(&Entry<Section>, usize)> = None;
+        for (entry, route) in &self.sections {
+            let applies = match route.mode {
                 SectionMode::Both => true,
                 SectionMode::Classic => !workspace,
                 SectionMode::Workspace => workspace,
@@ -451,15 +482,15 @@ impl Catalog {
             if !applies {
                 continue;
             }
-            for table in &section.tables {
+            for table in &route.tables {
                 if let Some(len) = table_prefix_len(table, path) {
                     if best.is_none_or(|(_, best_len)| len > best_len) {
-                        best = Some((section, len));
+                        best = Some((entry, len));
                     }
                 }
             }
         }
-        best.map(|(section, len)| (section, &path[len..]))
+        best.map(|(entry, len)| (entry.get(), &path[len..]))
     }
 
     /// The `[runtime]` spec: the workspace one (with `api_key`, `workspace_id`…) or the plain one.
@@ -1458,7 +1489,7 @@ mod tests {
         let split = Catalog::embedded();
         let parsed = |c: &Catalog| -> Vec<String> {
             let d = c.destinations.iter().map(|(e, _)| &e.parsed);
-            let s = c.sections.iter().map(|e| &e.parsed);
+            let s = c.sections.iter().map(|(e, _)| &e.parsed);
             let d = d.filter_map(|p| p.get()).map(|d| d.name.clone());
             d.chain(s.filter_map(|p| p.get()).map(|s| s.name.clone()))
                 .collect()
@@ -1471,6 +1502,23 @@ mod tests {
         assert_eq!(split.section("load").map(|s| s.name.as_str()), Some("load"));
         assert_eq!(split.destination("postgress").map(|d| &d.name), None);
         assert_eq!(parsed(&split), ["postgres", "load"]);
+        // A key's section is found from the routes; only the one found is parsed.
+        let key = ["normalize", "data_writer", "buffer_max_items"];
+        let found = |c: &Catalog| {
+            c.section_for_path(&key, false)
+                .map(|(s, rest)| (s.name.clone(), rest.to_vec()))
+        };
+        assert_eq!(
+            found(&split),
+            Some(("data_writer".to_string(), vec!["buffer_max_items"]))
+        );
+        assert_eq!(found(&split), found(&whole));
+        assert_eq!(parsed(&split), ["postgres", "data_writer", "load"]);
+        let routes = |c: &Catalog| -> Vec<String> {
+            let route = |(e, r): &(Entry<Section>, SectionRoute)| format!("{} {r:?}", e.name);
+            c.sections.iter().map(route).collect()
+        };
+        assert_eq!(routes(&split), routes(&whole));
         assert_eq!(
             split.destination_types().collect::<Vec<_>>(),
             whole.destination_types().collect::<Vec<_>>()
