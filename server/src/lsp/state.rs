@@ -43,7 +43,7 @@ pub struct State {
     /// The thread that will read the workspace, started with the server (see
     /// [`super::background::Standby`]); taken when the reading starts.
     pub reader: Mutex<Option<super::background::Standby>>,
-    /// The thread that parses the destination catalog once `initialized` has come (see
+    /// The thread that parses the destination catalog once indexing is over (see
     /// [`super::background::parse_catalog`]); taken then.
     pub catalog_parser: Mutex<Option<super::background::Standby>>,
     /// What was read of each git repository, shared by indexing, opened folders and refreshes.
