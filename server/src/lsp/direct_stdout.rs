@@ -75,9 +75,9 @@ impl DirectStdout {
         })
     }
 
-    /// Writes the frames `bytes` now when nothing is queued, they fit, and the client waits for one
-    /// or nothing was sent for a while; hands the rest (all of them otherwise) to `queue`, the
-    /// writer thread. `false` once stdout is closed or the writer thread has stopped.
+    /// Writes the frames `bytes` now when nothing is queued, they fit, and the client waits for
+    /// one of them or nothing was sent for a while; hands the rest (all of them otherwise) to
+    /// `queue`, the writer thread. `false` once stdout is closed or the writer thread has stopped.
     pub fn send(&self, mut bytes: Vec<u8>, queue: impl FnOnce(Vec<u8>) -> bool) -> bool {
         let awaited = is_awaited(&bytes);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());

@@ -143,9 +143,9 @@ pub async fn publish_folders(state: &Arc<State>, client: &Client, dirs: Vec<Path
 /// (`false`), in the order of `passes`.
 async fn publish_passes(state: &Arc<State>, client: &Client, dirs: Vec<PathBuf>, passes: &[bool]) {
     for &open in passes {
-        // A folder at a time, yielding in between: the runtime has one thread, and a request or
-        // an edit that arrives meanwhile then waits for one folder's diagnosis, not a whole
-        // indexing batch's (~60 folders, several milliseconds; issue 7).
+        // A folder at a time, taking turns: the runtime has one thread, and a request or an
+        // edit that arrives meanwhile then waits for a turn's work (about one folder's
+        // diagnosis), not a whole indexing batch's (~60 folders, several milliseconds; issue 7).
         let mut turns = Turns::new();
         for dir in &dirs {
             let one = Arc::new(vec![dir.clone()]);
