@@ -1,8 +1,8 @@
 //! Splits the destination catalog (`catalog/destinations.json`) into one JSON document per
 //! destination and section, so the server parses only the specs a file uses, when it first
 //! uses them (src/model/catalog.rs); a section's tables and mode come apart from its document,
-//! to find the section of a key without parsing every one. Parsing the whole 330 KB document took ~1.4 ms at startup,
-//! and an opened file's first diagnostics often waited for it (issue 7).
+//! to find the section of a key without parsing every one. Parsing the whole 330 KB document
+//! took ~1.4 ms at startup, and an opened file's first diagnostics often waited for it (issue 7).
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -122,21 +122,18 @@ fn is_awaited(bytes: &[u8]) -> bool {
     Frames(bytes).any(|body| is_answer(body) || is_open_document_diagnostics(body))
 }
 
-/// The bodies of the frames in a write, as tower-lsp frames them (`Content-Length` alone);
-/// stops at anything else.
+/// The bodies of the frames in a write, their headers read as the client's are
+/// ([`super::transport::read_head`]); stops at a header block it cannot use or a cut body.
 struct Frames<'a>(&'a [u8]);
 
 impl<'a> Iterator for Frames<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        const LENGTH: &[u8] = b"Content-Length: ";
-        let rest = self.0.strip_prefix(LENGTH)?;
-        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let len: usize = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
-        let body = rest[digits..].strip_prefix(b"\r\n\r\n")?;
-        let (body, next) = (body.get(..len)?, &body[len..]);
-        self.0 = next;
+        let mut rest = self.0;
+        let len = super::transport::read_head(&mut rest)?.ok()?;
+        let body = rest.get(..len)?;
+        self.0 = &rest[len..];
         Some(body)
     }
 }

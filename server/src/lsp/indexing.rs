@@ -217,10 +217,6 @@ pub async fn publish_read(state: Arc<State>, client: Client, mut reading: Readin
             format!("Indexed {total_files} files in {count} .dlt folders"),
         )
         .await;
-    // A moment later still: an editor opens its files right after `initialized`, and in a
-    // small workspace indexing is over by then.
-    tokio::time::sleep(super::background::CATALOG_AFTER_INDEXING).await;
-    super::background::parse_catalog(&state.catalog_parser);
 }
 
 /// A `$/progress` sequence, or nothing when the client does not support it.

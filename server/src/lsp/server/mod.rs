@@ -9,7 +9,7 @@ use tower_lsp::jsonrpc::{Error, Result};
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer};
 
-use super::background::Standby;
+use super::background::{self, Standby};
 use super::convert;
 use super::documents::Document;
 use super::indexing;
@@ -358,11 +358,14 @@ impl LanguageServer for Backend {
         // Reading started at `initialize`; an `initialized` without it (a second one) reads now.
         let reading = self.state.take_reading();
         let reading = reading.unwrap_or_else(|| indexing::start_reading(self.state.clone()));
-        tokio::spawn(indexing::publish_read(
-            self.state.clone(),
-            self.client.clone(),
-            reading,
-        ));
+        let (state, client) = (self.state.clone(), self.client.clone());
+        tokio::spawn(async move {
+            indexing::publish_read(state.clone(), client, reading).await;
+            // The catalog a moment after indexing: an editor opens its files right after
+            // `initialized`, and in a small workspace indexing is over by then.
+            tokio::time::sleep(background::CATALOG_AFTER_INDEXING).await;
+            background::parse_catalog(&state.catalog_parser);
+        });
     }
 
     async fn shutdown(&self) -> Result<()> {
