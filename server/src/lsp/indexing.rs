@@ -112,17 +112,22 @@ pub fn start_reading(state: Arc<State>) -> Reading {
             git.begin_pass();
             roots.iter().for_each(|root| git.warm(root));
         });
-        let dirs: Vec<(PathBuf, DirScan)> =
-            discovery::find_dlt_folders(&roots, WalkLimits::default())
-                .into_iter()
-                .map(|found| {
-                    let scan = DirScan {
-                        project_duckdb: found.project_duckdb,
-                        ..DirScan::read(&found.dir)
-                    };
-                    (found.dir, scan)
-                })
-                .collect();
+        let walk = discovery::walk(&roots, WalkLimits::default());
+        // What the listings showed git of each folder's way from its root, and of the folder:
+        // loading the folders' git state need not ask the disk again.
+        let mut listed = walk.listed;
+        let dirs: Vec<(PathBuf, DirScan)> = walk
+            .found
+            .into_iter()
+            .map(|found| {
+                let scan = DirScan {
+                    project_duckdb: found.project_duckdb,
+                    ..DirScan::read(&found.dir)
+                };
+                listed.record(&found.dir, scan.git);
+                (found.dir, scan)
+            })
+            .collect();
         let files = dirs.iter().map(|(_, scan)| scan.toml_files.len()).sum();
         let _ = found.send(Read::Found {
             folders: dirs.len(),
@@ -153,8 +158,9 @@ pub fn start_reading(state: Arc<State>) -> Reading {
                 .filter_map(|mut folder| {
                     // Locked per folder, for its git state only: whoever else needs the cache
                     // meanwhile waits for one folder's git state at most.
-                    let git =
-                        |folder: &mut DltFolder| state.with_git(|git| folder.reload_git_with(git));
+                    let git = |folder: &mut DltFolder| {
+                        state.with_git(|git| folder.reload_git_listed(git, Some(&listed)))
+                    };
                     catch_unwind(AssertUnwindSafe(|| git(&mut folder))).ok()?;
                     Some(folder)
                 })

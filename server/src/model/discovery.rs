@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::listings::{GitEntries, ListedDirs};
+
 /// The name of dlt's settings folder.
 pub const DOT_DLT: &str = ".dlt";
 
@@ -71,6 +73,21 @@ pub struct FoundDlt {
 
 /// [`find_dlt_dirs`] with what the walk saw of each project directory.
 pub fn find_dlt_folders(roots: &[PathBuf], limits: WalkLimits) -> Vec<FoundDlt> {
+    walk(roots, limits).found
+}
+
+/// What a walk found, and what its listings showed git on the way ([`ListedDirs`]: every
+/// directory from a root down to each folder's project directory; the folders' own listings are
+/// [`DirScan`]s, recorded by whoever reads them).
+#[derive(Debug)]
+pub struct Walk {
+    pub found: Vec<FoundDlt>,
+    pub listed: ListedDirs,
+}
+
+/// Every `.dlt` directory under `roots` ([`find_dlt_folders`]) and the listings on the way.
+pub fn walk(roots: &[PathBuf], limits: WalkLimits) -> Walk {
+    let mut listed = ListedDirs::below(roots);
     let mut found = Vec::new();
     let mut visited = 0usize;
     for root in roots {
@@ -98,10 +115,19 @@ pub fn find_dlt_folders(roots: &[PathBuf], limits: WalkLimits) -> Vec<FoundDlt> 
             };
             let mut dlt = None;
             let mut duckdb = Vec::new();
-            for entry in entries.flatten() {
-                // file_type() does not follow symlinks, so link loops are never entered.
-                let Ok(ft) = entry.file_type() else { continue };
+            let mut git = GitEntries::default();
+            for entry in entries {
+                let Ok(entry) = entry else {
+                    git.unreadable = true;
+                    continue;
+                };
                 let name = entry.file_name();
+                git.note(&name);
+                // file_type() does not follow symlinks, so link loops are never entered.
+                let Ok(ft) = entry.file_type() else {
+                    git.unreadable = true;
+                    continue;
+                };
                 if !ft.is_dir() {
                     if let Some(n) = name.to_str().filter(|n| is_duckdb_name(n)) {
                         // A database file, or a symlink to one (dlt follows it).
@@ -118,6 +144,7 @@ pub fn find_dlt_folders(roots: &[PathBuf], limits: WalkLimits) -> Vec<FoundDlt> 
                     stack.push((path, depth + 1));
                 }
             }
+            listed.record(&dir, git);
             if let Some(dir) = dlt {
                 duckdb.sort();
                 found.push(FoundDlt {
@@ -129,7 +156,12 @@ pub fn find_dlt_folders(roots: &[PathBuf], limits: WalkLimits) -> Vec<FoundDlt> 
     }
     found.sort_by(|a, b| a.dir.cmp(&b.dir));
     found.dedup_by(|a, b| a.dir == b.dir);
-    found
+    // Sorted by components, the folders at or below a directory follow it.
+    listed.keep(|dir| {
+        let next = found.partition_point(|f| f.dir.as_path() < dir);
+        found.get(next).is_some_and(|f| f.dir.starts_with(dir))
+    });
+    Walk { found, listed }
 }
 
 /// What one `read_dir` of a `.dlt` folder tells: its TOML files and the names dlt and dlthub
@@ -145,6 +177,8 @@ pub struct DirScan {
     /// The project directory's `*.duckdb` files when the listing that found the folder gave
     /// them ([`FoundDlt::project_duckdb`]); otherwise they are listed when needed.
     pub project_duckdb: Option<Vec<String>>,
+    /// What git looks for in the folder, as the listing showed it (see [`ListedDirs`]).
+    pub git: GitEntries,
 }
 
 impl DirScan {
@@ -152,13 +186,21 @@ impl DirScan {
     pub fn read(dir: &Path) -> DirScan {
         let mut scan = DirScan::default();
         let Ok(entries) = std::fs::read_dir(dir) else {
+            scan.git.unreadable = true;
             return scan;
         };
-        for entry in entries.flatten() {
-            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+        for entry in entries {
+            let Ok(entry) = entry else {
+                scan.git.unreadable = true;
+                continue;
+            };
+            let name = entry.file_name();
+            scan.git.note(&name);
+            let Some(name) = name.to_str().map(str::to_string) else {
                 continue;
             };
             let Ok(kind) = entry.file_type() else {
+                scan.git.unreadable = true;
                 continue;
             };
             let (is_file, is_dir) = if kind.is_symlink() {
@@ -250,6 +292,41 @@ mod tests {
         // A root that is the `.dlt` folder itself: its project was not listed.
         let at = find_dlt_folders(&[p.join(".dlt")], WalkLimits::default());
         assert_eq!(at[0].project_duckdb, None);
+    }
+
+    /// The walk notes what git looks for in each directory on the way to a folder it found, the
+    /// folder's listing what is in the folder; a listing that could not be read says nothing.
+    #[test]
+    fn the_walk_notes_what_git_looks_for_on_the_way() {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = tmp.path();
+        std::fs::create_dir_all(r.join("p/.dlt")).unwrap();
+        std::fs::create_dir_all(r.join("q/.dlt")).unwrap();
+        std::fs::write(r.join(".gitignore"), "x\n").unwrap();
+        std::fs::write(r.join("p/.git"), "gitdir: elsewhere\n").unwrap();
+        std::fs::write(r.join("p/.dlt/.gitignore"), "y\n").unwrap();
+        // Listed on the way to no folder: not kept. `p-x` sorts between `p` and `p/.dlt` by
+        // bytes, not by components.
+        for d in ["other", "p-x", "p-x/deep/.dlt"] {
+            std::fs::create_dir_all(r.join(d)).unwrap();
+            std::fs::write(r.join(d).join(".gitignore"), "z\n").unwrap();
+        }
+        let walked = walk(&[r.to_path_buf()], WalkLimits::default());
+        assert_eq!(walked.found.len(), 3);
+        let mut listed = walked.listed;
+        let at = |listed: &ListedDirs, d: &str| listed.entries(&r.join(d)).unwrap();
+        assert!(at(&listed, "").gitignore && !at(&listed, "").dot_git);
+        assert!(at(&listed, "p").dot_git && !at(&listed, "p").gitignore);
+        assert_eq!(at(&listed, "q"), GitEntries::default());
+        assert_eq!(at(&listed, "other"), GitEntries::default(), "not kept");
+        assert!(at(&listed, "p-x").gitignore, "on the way to p-x/deep/.dlt");
+        let scan = DirScan::read(&r.join("p/.dlt"));
+        assert!(scan.git.gitignore && !scan.git.dot_git);
+        listed.record(&r.join("p/.dlt"), scan.git);
+        assert!(at(&listed, "p/.dlt").gitignore);
+        let unlisted = DirScan::read(&r.join("missing"));
+        listed.record(&r.join("missing"), unlisted.git);
+        assert_eq!(listed.entries(&r.join("missing")), None);
     }
 
     #[test]

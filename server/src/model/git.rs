@@ -14,6 +14,8 @@ use std::time::SystemTime;
 
 use gix::bstr::{BString, ByteSlice};
 
+use super::listings::{is_strict_ancestor, ListedDirs};
+
 /// Workspace-relative globs of the files whose change makes git state stale, for the client's
 /// file watcher; [`FolderGit::watched_paths`] adds the exact paths outside the workspace (a
 /// linked worktree's index, the excludes file).
@@ -212,15 +214,28 @@ impl FileReads {
     }
 
     /// The `.gitignore` of `rel_dir` (work-tree relative) in `work_dir`, read once per pass; git
-    /// reads it only when it is a regular file, never a symlink.
-    fn gitignore(&mut self, work_dir: &Path, rel_dir: &str) -> Arc<GitignoreFile> {
-        let path = work_dir.join(rel_dir).join(".gitignore");
+    /// reads it only when it is a regular file, never a symlink. A directory `listed` without
+    /// one is not asked.
+    fn gitignore(
+        &mut self,
+        work_dir: &Path,
+        rel_dir: &str,
+        listed: Option<&ListedDirs>,
+    ) -> Arc<GitignoreFile> {
+        let dir = work_dir.join(rel_dir);
+        let path = dir.join(".gitignore");
         if let Some(known) = self.gitignores.get(&path) {
             return known.clone();
         }
+        let absent = listed
+            .and_then(|l| l.entries(&dir))
+            .is_some_and(|e| !e.gitignore);
         // One `lstat` tells both whether git reads the file and, but for a symlink, its stamp:
         // most directories have no `.gitignore`, and a monorepo asks for two per folder.
-        let lstat = std::fs::symlink_metadata(&path);
+        let lstat = match absent {
+            true => Err(std::io::ErrorKind::NotFound.into()),
+            false => std::fs::symlink_metadata(&path),
+        };
         let regular = lstat.as_ref().is_ok_and(|m| m.file_type().is_file());
         // Taken before reading: a change while reading shows as a change later.
         let stamp = match &lstat {
@@ -244,19 +259,21 @@ impl FileReads {
 
     /// `dir` with its symlinks resolved, like `fs::canonicalize`, from the canonical parent
     /// when this pass knows it: one `lstat` of the last component instead of one `readlink`
-    /// per component of the path (seven per folder of a monorepo).
-    fn canonical(&mut self, dir: &Path) -> std::io::Result<PathBuf> {
+    /// per component of the path (seven per folder of a monorepo), none for a directory the
+    /// walk that made `listed` went into.
+    fn canonical(&mut self, dir: &Path, listed: Option<&ListedDirs>) -> std::io::Result<PathBuf> {
         if let Some(known) = self.canonical.get(dir) {
             return Ok(known.clone());
         }
+        let entered = listed.is_some_and(|l| l.was_entered(dir));
         let plain = dir.is_absolute()
             && dir
                 .components()
                 .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
         let resolved = match (dir.parent(), dir.file_name()) {
             (Some(parent), Some(name)) if plain && parent.parent().is_some() => {
-                let parent = self.canonical(parent)?;
-                if std::fs::symlink_metadata(dir)?.file_type().is_symlink() {
+                let parent = self.canonical(parent, listed)?;
+                if !entered && std::fs::symlink_metadata(dir)?.file_type().is_symlink() {
                     dir.canonicalize()?
                 } else {
                     parent.join(name)
@@ -315,14 +332,6 @@ impl<V> AncestorChain<V> {
     }
 }
 
-/// Whether the path spelt `dir` lies strictly above the path spelt `path`.
-fn is_strict_ancestor(dir: &[u8], path: &[u8]) -> bool {
-    let sep = std::path::MAIN_SEPARATOR as u8;
-    path.len() > dir.len()
-        && path.starts_with(dir)
-        && (dir.ends_with(&[sep]) || path[dir.len()] == sep)
-}
-
 impl GitCache {
     /// Starts a pass: what follows sees the disk as it is now (repositories are re-checked when
     /// next used, `.gitignore` files re-read).
@@ -356,16 +365,17 @@ impl GitCache {
     /// Opens the repository of `dir` ahead of its first folder (a warm-up); errors are left for
     /// the folders to report.
     pub fn warm(&mut self, dir: &Path) {
-        let _ = self.repo_of(dir);
+        let _ = self.repo_of(dir, None);
     }
 
     /// The repository `dir` belongs to, and the pass's file reads.
     fn repo_of(
         &mut self,
         dir: &Path,
+        listed: Option<&ListedDirs>,
     ) -> Result<Option<(&mut RepoState, &mut FileReads)>, GitError> {
         // Without a `.git` entry at or above `dir` there is no work tree to discover.
-        let Some(root) = self.git_root_of(dir) else {
+        let Some(root) = self.git_root_of(dir, listed) else {
             return Ok(None);
         };
         let pass = self.pass;
@@ -396,8 +406,9 @@ impl GitCache {
         }
     }
 
-    /// The nearest directory at or above `dir` that holds a `.git` file or directory.
-    fn git_root_of(&mut self, dir: &Path) -> Option<PathBuf> {
+    /// The nearest directory at or above `dir` that holds a `.git` file or directory, from the
+    /// listings in `listed` where they tell.
+    fn git_root_of(&mut self, dir: &Path, listed: Option<&ListedDirs>) -> Option<PathBuf> {
         let mut visited = Vec::new();
         let mut found = None;
         for d in dir.ancestors() {
@@ -406,7 +417,11 @@ impl GitCache {
                 break;
             }
             visited.push(d.to_path_buf());
-            if std::fs::symlink_metadata(d.join(".git")).is_ok() {
+            let dot_git = match listed.and_then(|l| l.entries(d)) {
+                Some(entries) => entries.dot_git,
+                None => std::fs::symlink_metadata(d.join(".git")).is_ok(),
+            };
+            if dot_git {
                 found = Some(d.to_path_buf());
                 break;
             }
@@ -548,10 +563,21 @@ impl FolderGit {
         names: &[&str],
         cache: &mut GitCache,
     ) -> Result<Option<FolderGit>, GitError> {
-        let Some((repo, reads)) = cache.repo_of(dlt_dir)? else {
+        Self::load_listed(dlt_dir, names, cache, None)
+    }
+
+    /// Like [`FolderGit::load_with`] for a folder found by the walk that made `listed`: what its
+    /// listings say about the directories on the way is not asked of the disk again.
+    pub fn load_listed(
+        dlt_dir: &Path,
+        names: &[&str],
+        cache: &mut GitCache,
+        listed: Option<&ListedDirs>,
+    ) -> Result<Option<FolderGit>, GitError> {
+        let Some((repo, reads)) = cache.repo_of(dlt_dir, listed)? else {
             return Ok(None);
         };
-        let canonical = reads.canonical(dlt_dir).map_err(|e| GitError::Io {
+        let canonical = reads.canonical(dlt_dir, listed).map_err(|e| GitError::Io {
             path: dlt_dir.to_path_buf(),
             message: e.to_string(),
         })?;
@@ -580,7 +606,7 @@ impl FolderGit {
         let mut rel_dir = String::new();
         let mut components = dlt_rel.split('/').filter(|c| !c.is_empty());
         loop {
-            gitignores.push(reads.gitignore(&repo.inputs.work_dir, &rel_dir));
+            gitignores.push(reads.gitignore(&repo.inputs.work_dir, &rel_dir, listed));
             match components.next() {
                 Some(c) => rel_dir = join_rel(&rel_dir, c),
                 None => break,
@@ -972,12 +998,12 @@ mod tests {
         ] {
             let dir = base.join(dir);
             assert_eq!(
-                reads.canonical(&dir).unwrap(),
+                reads.canonical(&dir, None).unwrap(),
                 dir.canonicalize().unwrap(),
                 "{dir:?}"
             );
         }
-        assert!(reads.canonical(&base.join("missing/.dlt")).is_err());
+        assert!(reads.canonical(&base.join("missing/.dlt"), None).is_err());
     }
 
     #[test]
@@ -1125,6 +1151,51 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    /// A pass given the walk's listings answers like a fresh load of each folder it found, and
+    /// takes the listings at their word: a `.gitignore` created after the walk is not asked for
+    /// (the file watcher reports it, and a new pass without listings reads it).
+    #[test]
+    fn a_pass_with_the_walks_listings_answers_like_a_fresh_load() {
+        use crate::model::discovery::{walk, DirScan, WalkLimits};
+        let dir = git_fixture(
+            "//- .gitignore\nsecrets.toml\n//- a/.dlt/.gitignore\n!secrets.toml\n\
+             //- a/.dlt/secrets.toml\n//- a/.dlt/config.toml\n//- b/deep/.dlt/secrets.toml\n\
+             //- b/.gitignore\n*.toml\n//- b/deep/.dlt/config.toml\n//- c/.dlt/secrets.toml\n\
+             //- nested/.dlt/secrets.toml\n//- d/.gitignore\nx\n",
+        );
+        git(&dir, &["add", "-f", "a/.dlt/config.toml"]);
+        git(&dir, &["commit", "-q", "-m", "c"]);
+        git(&dir.join("nested"), &["init", "-q", "-b", "main"]);
+        let walked = walk(std::slice::from_ref(&dir), WalkLimits::default());
+        let mut listed = walked.listed;
+        for found in &walked.found {
+            listed.record(&found.dir, DirScan::read(&found.dir).git);
+        }
+        assert_eq!(walked.found.len(), 4);
+        let names = ["config.toml", "secrets.toml"];
+        let mut cache = GitCache::default();
+        cache.begin_pass();
+        for found in &walked.found {
+            let fresh = FolderGit::load(&found.dir, &names).unwrap();
+            let listed_load =
+                FolderGit::load_listed(&found.dir, &names, &mut cache, Some(&listed)).unwrap();
+            assert_eq!(
+                fresh.as_ref().map(summary),
+                listed_load.as_ref().map(summary),
+                "{}",
+                found.dir.display()
+            );
+        }
+        let c = dir.join("c/.dlt");
+        std::fs::write(dir.join("c/.gitignore"), "!secrets.toml\n").unwrap();
+        cache.begin_pass();
+        let text_of_c = |g: FolderGit| g.gitignores[1].text.clone();
+        let fresh = FolderGit::load(&c, &names).unwrap().unwrap();
+        assert_eq!(text_of_c(fresh).as_deref(), Some("!secrets.toml\n"));
+        let listed_load = FolderGit::load_listed(&c, &names, &mut cache, Some(&listed));
+        assert_eq!(text_of_c(listed_load.unwrap().unwrap()), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod dlthub;
 pub mod files;
 pub mod folder_files;
 pub mod git;
+pub mod listings;
 pub mod profiles;
 pub mod reparse;
 pub mod resolve;

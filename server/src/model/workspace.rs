@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::discovery::{self, DirScan, WalkLimits};
 use super::folder_files::Files;
 use super::git::{FolderGit, GitCache};
+use super::listings::ListedDirs;
 use super::source::SourceFile;
 
 /// Name of the marker file that turns a `.dlt/` folder into a dltHub workspace.
@@ -199,8 +200,14 @@ impl DltFolder {
     /// when [`FolderGit::is_stale`] says so or a watched git file changed; a failure is logged
     /// and leaves the folder without git state rather than with a wrong one.
     pub fn reload_git_with(&mut self, cache: &mut GitCache) {
+        self.reload_git_listed(cache, None);
+    }
+
+    /// Like [`DltFolder::reload_git_with`] for a folder found by the walk that made `listed`
+    /// (see [`FolderGit::load_listed`]).
+    pub fn reload_git_listed(&mut self, cache: &mut GitCache, listed: Option<&ListedDirs>) {
         let names: Vec<&str> = self.files.keys().collect();
-        self.git = Self::git_state(&self.dlt_dir, &names, cache);
+        self.git = Self::git_state_listed(&self.dlt_dir, &names, cache, listed);
     }
 
     /// Git's view of the folder `dlt_dir` with files `names`; `None` outside a repository or
@@ -210,7 +217,16 @@ impl DltFolder {
         names: &[&str],
         cache: &mut GitCache,
     ) -> Option<Arc<FolderGit>> {
-        match FolderGit::load_with(dlt_dir, names, cache) {
+        Self::git_state_listed(dlt_dir, names, cache, None)
+    }
+
+    fn git_state_listed(
+        dlt_dir: &Path,
+        names: &[&str],
+        cache: &mut GitCache,
+        listed: Option<&ListedDirs>,
+    ) -> Option<Arc<FolderGit>> {
+        match FolderGit::load_listed(dlt_dir, names, cache, listed) {
             Ok(git) => git.map(Arc::new),
             Err(e) => {
                 tracing::warn!("git state of {}: {e}", dlt_dir.display());
