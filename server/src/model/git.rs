@@ -7,7 +7,7 @@
 //! The result is captured once per folder at load time, together with the ignore inputs, so that
 //! features stay pure and can even ask "would this `.gitignore` edit take effect?" without I/O.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -15,6 +15,9 @@ use std::time::SystemTime;
 use gix::bstr::{BString, ByteSlice};
 
 use super::listings::{is_strict_ancestor, ListedDirs};
+
+mod stack;
+use stack::{MemoryObjects, PassStack};
 
 /// Workspace-relative globs of the files whose change makes git state stale, for the client's
 /// file watcher; [`FolderGit::watched_paths`] adds the exact paths outside the workspace (a
@@ -104,6 +107,9 @@ pub struct GitignoreFile {
     pub text: Option<String>,
     /// Modification time and size, taken before the text was read.
     stamp: Option<(SystemTime, u64)>,
+    /// `text` is the file's bytes, or git reads no file there; not for a file that could not be
+    /// read or is not UTF-8.
+    exact: bool,
 }
 
 /// What every folder of one repository shares, read once per pass of the [`GitCache`].
@@ -189,7 +195,7 @@ struct RepoState {
     head_tree: Option<gix::ObjectId>,
     /// gix's exclude stack over the work tree, built once per pass: it keeps the `.gitignore`
     /// files of the current path and reads only what differs between two paths.
-    stack: Option<gix::worktree::Stack>,
+    stack: Option<PassStack>,
 }
 
 /// Files read during one pass, by path.
@@ -243,15 +249,24 @@ impl FileReads {
             Ok(_) => stamp(&path),
             Err(_) => None,
         };
-        let text = regular
-            .then(|| std::fs::read(&path).ok())
-            .flatten()
-            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        let bytes = regular.then(|| std::fs::read(&path).ok());
+        let (text, exact) = match bytes {
+            None => (None, true),
+            Some(None) => (None, false),
+            Some(Some(b)) => match String::from_utf8(b) {
+                Ok(text) => (Some(text), true),
+                Err(e) => (
+                    Some(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                    false,
+                ),
+            },
+        };
         let file = Arc::new(GitignoreFile {
             path: path.clone(),
             rel_dir: rel_dir.to_string(),
             text,
             stamp,
+            exact,
         });
         self.gitignores.insert(path, file.clone());
         file
@@ -503,35 +518,24 @@ impl RepoState {
         }))
     }
 
-    /// The decision about `rel_path` (a file) by git's exclude stack.
+    /// The decision about `rel_path` (a file) by git's exclude stack; for a folder found by the
+    /// walk of `listed`, a stack that takes the `.gitignore` files from the pass, not the disk.
     fn ignore_match(
         &mut self,
         rel_path: &str,
         reads: &mut FileReads,
+        listed: Option<&ListedDirs>,
     ) -> Result<Option<Arc<IgnoreMatch>>, GitError> {
-        let stack = match &mut self.stack {
-            Some(stack) => stack,
-            none => none.insert(
-                self.repo
-                    .excludes(
-                        &self.index,
-                        None,
-                        gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
-                    )
-                    .map_err(gix_err)?
-                    .detach(),
-            ),
-        };
-        let platform = stack
-            .at_entry(
-                rel_path,
-                Some(gix::index::entry::Mode::FILE),
-                &self.repo.objects,
-            )
-            .map_err(gix_err)?;
-        Ok(platform
-            .matching_exclude_pattern()
-            .map(|m| reads.shared(to_match(&m))))
+        if !self.stack.as_ref().is_some_and(|s| s.serves(listed)) {
+            let from_listing = listed.and_then(|l| self.listed_stack(reads, l));
+            self.stack = Some(match from_listing {
+                Some(stack) => stack,
+                None => self.disk_stack()?,
+            });
+        }
+        let stack = self.stack.as_mut().expect("set above");
+        let decided = stack.decide(rel_path, &self.inputs, &self.repo.objects)?;
+        Ok(decided.map(|m| reads.shared(m)))
     }
 
     /// Names of the entries of HEAD's tree in the `.dlt` folder; empty for an unborn HEAD.
@@ -596,9 +600,12 @@ impl FolderGit {
             .collect();
         let committed = repo.head_names(&dlt_rel);
 
+        // The listings stand in for the disk where the folder's path is spelt as git spells it
+        // (no symlink on the way).
+        let listed = listed.filter(|_| canonical == dlt_dir);
         let mut ignores = Vec::with_capacity(names.len());
         for name in names {
-            let ignore = repo.ignore_match(&join_rel(&dlt_rel, name), reads)?;
+            let ignore = repo.ignore_match(&join_rel(&dlt_rel, name), reads, listed)?;
             ignores.push((Box::from(*name), ignore));
         }
 
@@ -664,36 +671,16 @@ impl FolderGit {
     ) -> Option<IgnoreMatch> {
         let mut blobs = MemoryObjects::default();
         let mut mappings: Vec<(BString, gix::ObjectId)> = Vec::new();
-        for (i, g) in self.gitignores.iter().enumerate() {
+        for g in &self.gitignores {
             let text = match edit {
                 Some((path, text)) if path == g.path => Some(text),
                 _ => g.text.as_deref(),
             };
-            let Some(text) = text else { continue };
-            let id = fake_id(i);
-            blobs.0.insert(id, text.as_bytes().to_vec());
-            mappings.push((BString::from(join_rel(&g.rel_dir, ".gitignore")), id));
+            if let Some(text) = text {
+                mappings.push(blobs.serve_gitignore(&g.rel_dir, text.as_bytes()));
+            }
         }
-        mappings.sort();
-        let ignore = gix::worktree::stack::state::Ignore::new(
-            Default::default(),
-            self.repo.globals.clone(),
-            None,
-            gix::worktree::stack::state::ignore::Source::IdMapping,
-            gix::ignore::search::Ignore::default(),
-        );
-        let case = if self.repo.ignore_case {
-            gix::glob::pattern::Case::Fold
-        } else {
-            gix::glob::pattern::Case::Sensitive
-        };
-        let mut stack = gix::worktree::Stack::new(
-            &self.repo.work_dir,
-            gix::worktree::stack::State::IgnoreStack(ignore),
-            case,
-            Vec::new(),
-            mappings,
-        );
+        let mut stack = stack::memory_stack(&self.repo, mappings);
         let mode = if is_dir {
             gix::index::entry::Mode::DIR
         } else {
@@ -701,14 +688,7 @@ impl FolderGit {
         };
         let platform = stack.at_entry(rel_path, Some(mode), &blobs).ok()?;
         let m = platform.matching_exclude_pattern()?;
-        let mut m = to_match(&m);
-        // Sources from the in-memory stack are work-tree relative; report them like the live stack.
-        if let Some(src) = &m.source {
-            if src.is_relative() {
-                m.source = Some(self.repo.work_dir.join(src));
-            }
-        }
-        Some(m)
+        Some(stack::absolute_source(to_match(&m), &self.repo.work_dir))
     }
 
     /// The repository's work tree root.
@@ -777,35 +757,6 @@ fn relative_to(path: &Path, base: &Path) -> Result<String, GitError> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     Ok(parts.join("/"))
-}
-
-fn fake_id(i: usize) -> gix::ObjectId {
-    let mut bytes = [0u8; 20];
-    bytes[12..20].copy_from_slice(&(i as u64 + 1).to_be_bytes());
-    gix::ObjectId::from_bytes_or_panic(&bytes)
-}
-
-/// `.gitignore` contents served to gix's stack as if they were blobs, for edits not on disk.
-#[derive(Default)]
-struct MemoryObjects(BTreeMap<gix::ObjectId, Vec<u8>>);
-
-impl gix::objs::Find for MemoryObjects {
-    fn try_find<'a>(
-        &self,
-        id: &gix::oid,
-        buffer: &'a mut Vec<u8>,
-    ) -> Result<Option<gix::objs::Data<'a>>, gix::error::Error> {
-        let Some(data) = self.0.get(id) else {
-            return Ok(None);
-        };
-        buffer.clear();
-        buffer.extend_from_slice(data);
-        Ok(Some(gix::objs::Data {
-            kind: gix::object::Kind::Blob,
-            object_hash: gix::hash::Kind::Sha1,
-            data: buffer,
-        }))
-    }
 }
 
 #[cfg(test)]
@@ -1153,9 +1104,12 @@ mod tests {
         );
     }
 
-    /// A pass given the walk's listings answers like a fresh load of each folder it found, and
-    /// takes the listings at their word: a `.gitignore` created after the walk is not asked for
-    /// (the file watcher reports it, and a new pass without listings reads it).
+    /// A pass given the walk's listings answers like a fresh load of each folder it found (its
+    /// exclude stack reading the `.gitignore` files the pass read, a sparse checkout's from the
+    /// index, the disk where the walk's path has a symlink on it), and takes the listings at
+    /// their word: a `.gitignore` created after the walk is not read (the file watcher reports
+    /// it, and a new pass without listings reads it).
+    #[cfg(unix)]
     #[test]
     fn a_pass_with_the_walks_listings_answers_like_a_fresh_load() {
         use crate::model::discovery::{walk, DirScan, WalkLimits};
@@ -1163,39 +1117,65 @@ mod tests {
             "//- .gitignore\nsecrets.toml\n//- a/.dlt/.gitignore\n!secrets.toml\n\
              //- a/.dlt/secrets.toml\n//- a/.dlt/config.toml\n//- b/deep/.dlt/secrets.toml\n\
              //- b/.gitignore\n*.toml\n//- b/deep/.dlt/config.toml\n//- c/.dlt/secrets.toml\n\
-             //- nested/.dlt/secrets.toml\n//- d/.gitignore\nx\n",
+             //- nested/.dlt/secrets.toml\n//- d/.gitignore\nx\n\
+             //- e/.gitignore\n!secrets.toml\n//- e/.dlt/secrets.toml\n//- f/.dlt/secrets.toml\n",
         );
-        git(&dir, &["add", "-f", "a/.dlt/config.toml"]);
+        std::fs::write(dir.join("f/.gitignore"), b"!secrets.toml\n\xff\n").unwrap();
+        git(&dir, &["add", "-f", "a/.dlt/config.toml", "e/.gitignore"]);
         git(&dir, &["commit", "-q", "-m", "c"]);
+        // A sparse checkout left e/.gitignore out: git reads it from the index.
+        git(&dir, &["update-index", "--skip-worktree", "e/.gitignore"]);
+        std::fs::remove_file(dir.join("e/.gitignore")).unwrap();
         git(&dir.join("nested"), &["init", "-q", "-b", "main"]);
-        let walked = walk(std::slice::from_ref(&dir), WalkLimits::default());
-        let mut listed = walked.listed;
-        for found in &walked.found {
-            listed.record(&found.dir, DirScan::read(&found.dir).git);
-        }
-        assert_eq!(walked.found.len(), 4);
+        let elsewhere = tempfile::tempdir().unwrap();
+        let link = elsewhere.path().join("link");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
         let names = ["config.toml", "secrets.toml"];
-        let mut cache = GitCache::default();
-        cache.begin_pass();
-        for found in &walked.found {
-            let fresh = FolderGit::load(&found.dir, &names).unwrap();
-            let listed_load =
-                FolderGit::load_listed(&found.dir, &names, &mut cache, Some(&listed)).unwrap();
-            assert_eq!(
-                fresh.as_ref().map(summary),
-                listed_load.as_ref().map(summary),
-                "{}",
-                found.dir.display()
-            );
+        let walk_and_record = |top: &Path| {
+            let walked = walk(&[top.to_path_buf()], WalkLimits::default());
+            let mut listed = walked.listed;
+            for found in &walked.found {
+                listed.record(&found.dir, DirScan::read(&found.dir).git);
+            }
+            (walked.found, listed)
+        };
+        for top in [&dir, &link] {
+            let (found, listed) = walk_and_record(top);
+            assert_eq!(found.len(), 6);
+            let mut cache = GitCache::default();
+            cache.begin_pass();
+            for found in &found {
+                let fresh = FolderGit::load(&found.dir, &names).unwrap();
+                let listed_load =
+                    FolderGit::load_listed(&found.dir, &names, &mut cache, Some(&listed)).unwrap();
+                assert_eq!(
+                    fresh.as_ref().map(summary),
+                    listed_load.as_ref().map(summary),
+                    "{}",
+                    found.dir.display()
+                );
+            }
         }
+        let e = FolderGit::load(&dir.join("e/.dlt"), &names)
+            .unwrap()
+            .unwrap();
+        assert!(
+            !e.status("secrets.toml").is_ignored(),
+            "the index's e/.gitignore"
+        );
+
+        let (_, listed) = walk_and_record(&dir);
         let c = dir.join("c/.dlt");
         std::fs::write(dir.join("c/.gitignore"), "!secrets.toml\n").unwrap();
-        cache.begin_pass();
-        let text_of_c = |g: FolderGit| g.gitignores[1].text.clone();
         let fresh = FolderGit::load(&c, &names).unwrap().unwrap();
-        assert_eq!(text_of_c(fresh).as_deref(), Some("!secrets.toml\n"));
+        assert_eq!(fresh.gitignores[1].text.as_deref(), Some("!secrets.toml\n"));
+        assert!(!fresh.status("secrets.toml").is_ignored());
+        let mut cache = GitCache::default();
+        cache.begin_pass();
         let listed_load = FolderGit::load_listed(&c, &names, &mut cache, Some(&listed));
-        assert_eq!(text_of_c(listed_load.unwrap().unwrap()), None);
+        let listed_load = listed_load.unwrap().unwrap();
+        assert_eq!(listed_load.gitignores[1].text, None);
+        assert!(listed_load.status("secrets.toml").is_ignored());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The entries git looks up in a directory, as its listing showed them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -44,6 +45,8 @@ impl GitEntries {
 /// directory below a top, the answer is a guess.
 #[derive(Debug, Default)]
 pub struct ListedDirs {
+    /// Tells listings apart (see [`ListedDirs::id`]).
+    id: u64,
     tops: Vec<PathBuf>,
     marked: HashMap<PathBuf, GitEntries>,
 }
@@ -51,10 +54,30 @@ pub struct ListedDirs {
 impl ListedDirs {
     /// Listings of the directories below `tops`, none noted yet.
     pub fn below(tops: &[PathBuf]) -> ListedDirs {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
         ListedDirs {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
             tops: tops.to_vec(),
             marked: HashMap::new(),
         }
+    }
+
+    /// Different for every listing: what was built from one serves only its folders.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The directories the walk started from.
+    pub fn tops(&self) -> &[PathBuf] {
+        &self.tops
+    }
+
+    /// The listed directories that hold a `.gitignore`, or may (their listing was not read whole).
+    pub fn dirs_with_gitignore(&self) -> impl Iterator<Item = &Path> {
+        self.marked
+            .iter()
+            .filter(|(_, e)| e.gitignore || e.unreadable)
+            .map(|(dir, _)| dir.as_path())
     }
 
     /// Records the listing of `dir`.
