@@ -124,10 +124,7 @@ pub fn walk(roots: &[PathBuf], limits: WalkLimits) -> Walk {
                 let name = entry.file_name();
                 git.note(&name);
                 // file_type() does not follow symlinks, so link loops are never entered.
-                let Ok(ft) = entry.file_type() else {
-                    git.unreadable = true;
-                    continue;
-                };
+                let Ok(ft) = entry.file_type() else { continue };
                 if !ft.is_dir() {
                     if let Some(n) = name.to_str().filter(|n| is_duckdb_name(n)) {
                         // A database file, or a symlink to one (dlt follows it).
@@ -200,7 +197,6 @@ impl DirScan {
                 continue;
             };
             let Ok(kind) = entry.file_type() else {
-                scan.git.unreadable = true;
                 continue;
             };
             let (is_file, is_dir) = if kind.is_symlink() {

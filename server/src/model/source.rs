@@ -159,11 +159,9 @@ fn io_error(e: std::io::Error) -> LoadError {
 }
 
 /// [`read_text`] of each path, in order. A file is taken from the kernel's cache when all of it
-/// is there, the usual case, and read from the disk when not. Two in a row not in the cache make
-/// a cold cache: the next [`COLD_WINDOW`] files are asked of the kernel at once
-/// (`POSIX_FADV_WILLNEED`), so that they come from the disk together, not one wait after
-/// another. Asking so for every file, cached or not, was 5,000 system calls of a monorepo's
-/// indexing (issue 7); here a few projects in a hundred drop out of the cache between two runs.
+/// is there, the usual case, and read from the disk when not; files that look cold are asked
+/// of the kernel together first ([`ColdCache`]). Asking so for every file, cached or not, was
+/// 5,000 system calls of a monorepo's indexing (issue 7).
 pub fn read_texts(paths: &[&Path]) -> Vec<Result<String, LoadError>> {
     let mut out = Vec::with_capacity(paths.len());
     // At most this many files open at once.
@@ -172,65 +170,66 @@ pub fn read_texts(paths: &[&Path]) -> Vec<Result<String, LoadError>> {
             .iter()
             .map(|p| std::fs::File::open(p).map_err(io_error))
             .collect();
-        let (mut misses, mut advised_until) = (0, 0);
+        let mut cold = ColdCache::default();
         for (i, file) in opened.iter().enumerate() {
-            let cold = i < advised_until;
-            let file = match file {
-                Ok(file) => file,
-                Err(e) => {
-                    out.push(Err(e.clone()));
-                    continue;
+            let mut read = |file: &std::fs::File| {
+                let size = checked_size(file)?;
+                if !cold.advised(i) {
+                    if let Some(bytes) = read_cached_bytes(file, size) {
+                        cold.hit();
+                        return decode(bytes);
+                    }
+                    let ahead = cold.miss(i, opened.len());
+                    opened[ahead].iter().flatten().for_each(will_need);
                 }
+                read_sized_text(file, size)
             };
-            let cached = match cold {
-                true => checked_size(file).map(Cached::Not),
-                false => read_cached(file),
-            };
-            let size = match cached {
-                Ok(Cached::Not(size)) => size,
-                Ok(Cached::Read(text)) => {
-                    misses = 0;
-                    out.push(text);
-                    continue;
-                }
-                Err(e) => {
-                    out.push(Err(e));
-                    continue;
-                }
-            };
-            misses += 1;
-            if misses == 2 && !cold {
-                misses = 0;
-                advised_until = (i + 1 + COLD_WINDOW).min(opened.len());
-                opened[i + 1..advised_until]
-                    .iter()
-                    .flatten()
-                    .for_each(will_need);
-            }
-            out.push(read_sized_text(file, size));
+            out.push(match file {
+                Ok(file) => read(file),
+                Err(e) => Err(e.clone()),
+            });
         }
     }
     out
 }
 
+/// When a run of files looks cold: two in a row not in the kernel's cache. The next
+/// [`COLD_WINDOW`] files are then asked of the kernel at once (`POSIX_FADV_WILLNEED`), so that
+/// they come from the disk together, not one wait after another, and are read without asking
+/// the cache first; after them the cache is asked again. Here a few projects in a hundred drop
+/// out of the cache between two runs of the server.
+#[derive(Debug, Default)]
+struct ColdCache {
+    /// Files in a row just found not in the cache.
+    misses: usize,
+    /// Files before this index have been asked of the disk.
+    advised_until: usize,
+}
+
 /// How many files are asked of the disk together once the cache looks cold.
 const COLD_WINDOW: usize = 16;
 
-/// What the kernel's cache holds of a file.
-enum Cached {
-    /// All of it: its text.
-    Read(Result<String, LoadError>),
-    /// Not all of it, or it cannot tell: the file's size, to read it from the disk.
-    Not(u64),
-}
+impl ColdCache {
+    /// Whether file `i` has been asked of the disk already.
+    fn advised(&self, i: usize) -> bool {
+        i < self.advised_until
+    }
 
-/// Reads an open file as [`read_text`] does if the kernel's cache holds all of it.
-fn read_cached(file: &std::fs::File) -> Result<Cached, LoadError> {
-    let size = checked_size(file)?;
-    Ok(match read_cached_bytes(file, size) {
-        Some(bytes) => Cached::Read(decode(bytes)),
-        None => Cached::Not(size),
-    })
+    /// File `i` was in the cache.
+    fn hit(&mut self) {
+        self.misses = 0;
+    }
+
+    /// File `i` of `len` was not in the cache: the files to ask of the disk now (often none).
+    fn miss(&mut self, i: usize, len: usize) -> std::ops::Range<usize> {
+        self.misses += 1;
+        if self.misses < 2 {
+            return i + 1..i + 1;
+        }
+        self.misses = 0;
+        self.advised_until = (i + 1 + COLD_WINDOW).min(len);
+        i + 1..self.advised_until
+    }
 }
 
 /// The `size` bytes of `file` if the cache holds them (`preadv2` with `RWF_NOWAIT`); `None`
@@ -429,6 +428,37 @@ mod tests {
         // A short read that ends exactly at the old size is taken as the end: the growth is
         // read when the change is reported, as for a file written after it was read.
         assert_eq!(read(&grown, 4, 12).0, text.to_vec());
+    }
+
+    /// Two misses in a row ask the next 16 files of the disk; a cold cache is asked so window
+    /// after window, and a hit starts the count again.
+    #[test]
+    fn a_cold_cache_is_asked_of_the_disk_a_window_at_a_time() {
+        let advised = |hits: &[bool]| {
+            let mut cold = ColdCache::default();
+            let mut ranges = Vec::new();
+            for (i, &hit) in hits.iter().enumerate() {
+                if cold.advised(i) {
+                    continue;
+                }
+                if hit {
+                    cold.hit();
+                } else {
+                    let ahead = cold.miss(i, hits.len());
+                    if !ahead.is_empty() {
+                        ranges.push((ahead.start, ahead.end));
+                    }
+                }
+            }
+            ranges
+        };
+        assert_eq!(advised(&[false; 40]), [(2, 18), (20, 36), (38, 40)]);
+        assert!(advised(&[true; 40]).is_empty());
+        let scattered: Vec<bool> = (0..40).map(|i| i % 2 == 0).collect();
+        assert!(advised(&scattered).is_empty(), "never two misses in a row");
+        let mut one_project = [true; 40];
+        one_project[10..15].fill(false);
+        assert_eq!(advised(&one_project), [(12, 28)]);
     }
 
     /// Files in the kernel's cache are read from it, one that is not (evicted here) from the
