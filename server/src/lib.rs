@@ -6,6 +6,7 @@ pub mod features;
 pub mod fixture;
 pub mod lsp;
 pub mod model;
+pub mod pace;
 
 #[cfg(test)]
 pub mod test_support;

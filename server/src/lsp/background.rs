@@ -1,7 +1,8 @@
 //! Threads for background work (reading the workspace) that yield the processor to the
 //! editor's requests.
 
-/// Runs `work` on a thread of its own at a lower scheduling priority.
+/// Runs `work` on a thread of its own at a lower scheduling priority, giving its core away at
+/// the model's steps every [`crate::pace::PACE`] of work.
 ///
 /// Reading a large workspace keeps both cores of a small machine busy for a while; a file the
 /// user opens meanwhile, and every hover, must not wait for it. A thread of its own, not tokio's
@@ -11,6 +12,7 @@ pub fn spawn_low_priority(name: &str, work: impl FnOnce() + Send + 'static) -> b
         .name(name.into())
         .spawn(move || {
             lower_priority();
+            crate::pace::pace_this_thread();
             work();
         });
     if let Err(e) = &spawned {
@@ -120,6 +122,25 @@ mod tests {
             "background nice {nice}, caller {before}"
         );
         assert_eq!(nice_of_this_thread(), before);
+    }
+
+    /// The background thread gives its core away at the model's steps; the caller does not.
+    #[test]
+    fn a_background_thread_paces_itself() {
+        let steps_for = |d: std::time::Duration| {
+            let start = std::time::Instant::now();
+            while start.elapsed() < d {
+                crate::pace::step();
+            }
+            crate::pace::step();
+            crate::pace::yields_of_this_thread()
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        spawn_low_priority("test-pace", move || {
+            tx.send(steps_for(2 * crate::pace::PACE)).unwrap()
+        });
+        assert!(rx.recv().unwrap() >= 1, "the background thread yielded");
+        assert_eq!(steps_for(2 * crate::pace::PACE), 0, "the caller did not");
     }
 
     /// Started by a thread with short slices, a background thread runs with the default ones.

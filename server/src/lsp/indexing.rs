@@ -120,6 +120,7 @@ pub fn start_reading(state: Arc<State>) -> Reading {
             .found
             .into_iter()
             .map(|found| {
+                crate::pace::step();
                 let scan = DirScan {
                     project_duckdb: found.project_duckdb,
                     ..DirScan::read(&found.dir)
@@ -156,6 +157,7 @@ pub fn start_reading(state: Arc<State>) -> Reading {
             let folders: Vec<DltFolder> = read
                 .into_iter()
                 .filter_map(|mut folder| {
+                    crate::pace::step();
                     // Locked per folder, for its git state only: whoever else needs the cache
                     // meanwhile waits for one folder's git state at most.
                     let git = |folder: &mut DltFolder| {

@@ -102,6 +102,7 @@ pub fn walk(roots: &[PathBuf], limits: WalkLimits) -> Walk {
         }
         let mut stack = vec![(root.clone(), 0usize)];
         while let Some((dir, depth)) = stack.pop() {
+            crate::pace::step();
             visited += 1;
             if visited > limits.max_dirs {
                 tracing::warn!(

@@ -101,6 +101,7 @@ impl SourceFile {
     }
 
     fn from_read(path: &Path, read: Result<String, LoadError>) -> SourceFile {
+        crate::pace::step();
         match read {
             Ok(text) => {
                 let mut file = SourceFile::from_text(path, text.into(), None);
@@ -172,6 +173,7 @@ pub fn read_texts(paths: &[&Path]) -> Vec<Result<String, LoadError>> {
             .collect();
         let mut cold = ColdCache::default();
         for (i, file) in opened.iter().enumerate() {
+            crate::pace::step();
             let mut read = |file: &std::fs::File| {
                 let size = checked_size(file)?;
                 if !cold.advised(i) {
