@@ -354,6 +354,12 @@ impl Catalog {
     /// startup, so that completion and hover find them ready).
     pub fn parse_all(&self) {
         self.destinations().for_each(|_| crate::pace::step());
+        self.parse_sections();
+    }
+
+    /// Parses the sections not parsed yet: every folder's diagnosis looks keys up in them (10
+    /// entries, ~22 KB of JSON), whatever its destinations.
+    pub fn parse_sections(&self) {
         self.sections().for_each(|_| crate::pace::step());
     }
 
@@ -1479,6 +1485,18 @@ mod tests {
             .unwrap()
             .is_internal());
         assert!(!normalize.field("workers").unwrap().is_internal());
+    }
+
+    /// The sections can be parsed ahead of the first diagnosis without any destination.
+    #[test]
+    fn parsing_the_sections_leaves_the_destinations_alone() {
+        let split = Catalog::embedded();
+        split.parse_sections();
+        assert!(split.sections.iter().all(|(e, _)| e.parsed.get().is_some()));
+        assert!(split
+            .destinations
+            .iter()
+            .all(|(e, _)| e.parsed.get().is_none()));
     }
 
     /// build.rs splits the catalog into one document per entry: parsed entry by entry, the
