@@ -305,4 +305,34 @@ mod tests {
         let cut = &closed[..closed.len() - 1];
         assert!(!is_awaited(&[cut, &answer].concat()));
     }
+
+    /// The diagnostics the server serializes itself ([`super::super::transport::notification`])
+    /// are awaited exactly when they carry the open document's version.
+    #[test]
+    fn the_servers_own_diagnostics_frames_are_told_apart_by_their_version() {
+        use tower_lsp::lsp_types::notification::PublishDiagnostics;
+        use tower_lsp::lsp_types::{Diagnostic, PublishDiagnosticsParams, Url};
+        let uri = Url::parse("file:///w/.dlt/config.toml").unwrap();
+        let finding = Diagnostic {
+            message: "],\"version\":3 ends this message".into(),
+            ..Diagnostic::default()
+        };
+        let frame_of = |version| {
+            let params = PublishDiagnosticsParams::new(uri.clone(), vec![finding.clone()], version);
+            super::super::transport::notification::<PublishDiagnostics>(&params).unwrap()
+        };
+        let open = frame_of(Some(7));
+        assert!(is_awaited(&open));
+        assert!(!is_awaited(&frame_of(None)), "no version: a file not open");
+        // The frame is whole: its header counts the body that follows it.
+        assert_eq!(Frames(&open).count(), 1);
+        let body = Frames(&open).next().unwrap();
+        let value: serde_json::Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(value["method"], "textDocument/publishDiagnostics");
+        assert_eq!(value["params"]["version"], 7);
+        assert_eq!(
+            value["params"]["diagnostics"][0]["message"],
+            finding.message
+        );
+    }
 }

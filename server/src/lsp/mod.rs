@@ -49,7 +49,9 @@ pub fn run_stdio() -> ExitCode {
     let watch = exit::ExitWatch::default();
     // The server runs as a spawned task, like the diagnoses it spawns.
     let serve_all = async move {
-        let builder = tower_lsp::LspService::build(Backend::new)
+        let output = transport::Output::stdout();
+        let to_client = output.clone();
+        let builder = tower_lsp::LspService::build(move |client| Backend::new(client, to_client))
             .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
             .custom_method("dlt/effectiveValue", Backend::effective_value)
             .custom_method("dlt/activeProfile", Backend::active_profile);
@@ -60,7 +62,6 @@ pub fn run_stdio() -> ExitCode {
         // Frames pass through a filter that answers malformed ones instead of letting them end
         // tower-lsp's reader. A pipe or a socket is read by the runtime and written directly
         // when it can take a message; otherwise threads of their own do it (see transport.rs).
-        let output = transport::Output::stdout();
         #[cfg(unix)]
         let polled = polled_stdin::reader(&output);
         #[cfg(not(unix))]

@@ -5,10 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tower_lsp::lsp_types::notification::PublishDiagnostics;
+use tower_lsp::lsp_types::{Diagnostic, PublishDiagnosticsParams};
 use tower_lsp::Client;
 
 use super::convert;
 use super::state::{Published, State};
+use super::transport;
 use crate::features::diagnostics::file_diagnostics;
 use crate::model::source::SourceFile;
 use crate::model::text::Encoding;
@@ -36,8 +39,9 @@ pub fn schedule(state: &Arc<State>, client: &Client, dir: PathBuf, since: Instan
 /// diagnostics of an opened file ~0.2 ms of the ~0.5 ms it takes in all (issue 7).
 pub async fn publish_change(state: &Arc<State>, client: &Client, dir: PathBuf, since: Instant) {
     let turn = Turn::take(state, &dir, since);
-    let dirs = Arc::new(vec![dir.clone()]);
-    if !turn.quiet || pass_bytes(&state.snapshot(), &dirs, true) > INLINE_DIAGNOSIS_BYTES {
+    let dirs = [dir.clone()];
+    let open_bytes = pass_bytes(&folders_of(&state.snapshot(), &dirs), true);
+    if !turn.quiet || open_bytes > INLINE_DIAGNOSIS_BYTES {
         spawn_passes(state, client, dir, turn, &[true, false]);
         return;
     }
@@ -139,6 +143,12 @@ pub async fn publish_folders(state: &Arc<State>, client: &Client, dirs: Vec<Path
     publish_passes(state, client, dirs, &[true, false]).await;
 }
 
+/// How many published folders go dormant in one update of the snapshot. An update per folder
+/// copied and dropped a path of the snapshot's tree each time: 2 % of the instructions of
+/// indexing the monorepo (callgrind; issue 7). A few at a time, so that a batch's tables are
+/// still let go while it is published.
+const REST_TOGETHER: usize = 8;
+
 /// Diagnoses and publishes the open files of `dirs` (pass `true`) or their other files
 /// (`false`), in the order of `passes`.
 async fn publish_passes(state: &Arc<State>, client: &Client, dirs: Vec<PathBuf>, passes: &[bool]) {
@@ -147,47 +157,56 @@ async fn publish_passes(state: &Arc<State>, client: &Client, dirs: Vec<PathBuf>,
         // edit that arrives meanwhile then waits for a turn's work (about one folder's
         // diagnosis), not a whole indexing batch's (~60 folders, several milliseconds; issue 7).
         let mut turns = Turns::new();
+        let mut published = Vec::with_capacity(REST_TOGETHER);
         for dir in &dirs {
-            let one = Arc::new(vec![dir.clone()]);
-            let Some(results) = diagnose_files(state, &one, open).await else {
+            let Some(results) = diagnose_files(state, std::slice::from_ref(dir), open).await else {
                 return;
             };
             publish_results(state, client, results, &mut turns).await;
             // Published: a folder nobody has open keeps its texts and findings only.
             if !open {
-                state.let_rest(dir);
+                published.push(dir.clone());
+                if published.len() == REST_TOGETHER {
+                    state.let_rest(&std::mem::take(&mut published));
+                }
             }
             if dirs.len() > 1 {
                 turns.take().await;
             }
         }
+        state.let_rest(&published);
     }
 }
 
 /// The findings of the open (`open`) or the other files of `dirs`; `None` if the diagnosis was
 /// lost (the runtime is shutting down).
-async fn diagnose_files(
-    state: &Arc<State>,
-    dirs: &Arc<Vec<PathBuf>>,
-    open: bool,
-) -> Option<Converted> {
+async fn diagnose_files(state: &Arc<State>, dirs: &[PathBuf], open: bool) -> Option<Converted> {
     let enc = state.encoding();
     let snap = state.snapshot();
+    // Looked up once for the size and the diagnosis: a lookup compares paths component by
+    // component down the snapshot's tree.
+    let folders = folders_of(&snap, dirs);
     // A small workspace is diagnosed in place: the hand-off to a blocking thread and back cost
     // more than the diagnosis itself (a typical `.dlt` folder takes ~0.1 ms).
-    if pass_bytes(&snap, dirs, open) <= INLINE_DIAGNOSIS_BYTES {
-        return Some(diagnose_all(&snap, dirs, enc, open));
+    if pass_bytes(&folders, open) <= INLINE_DIAGNOSIS_BYTES {
+        return Some(diagnose_all(&snap, &folders, enc, open));
     }
-    let dirs = dirs.clone();
-    tokio::task::spawn_blocking(move || diagnose_all(&snap, &dirs, enc, open))
+    tokio::task::spawn_blocking(move || diagnose_all(&snap, &folders, enc, open))
         .await
         .ok()
 }
 
-/// The bytes of TOML of the open (`open`) or the other files of `dirs`.
-fn pass_bytes(snap: &Snapshot, dirs: &[PathBuf], open: bool) -> usize {
+/// The folders of `dirs` in `snap`.
+fn folders_of(snap: &Snapshot, dirs: &[PathBuf]) -> Vec<Arc<DltFolder>> {
     dirs.iter()
-        .filter_map(|d| snap.folders.get(d))
+        .filter_map(|d| snap.folders.get(d).cloned())
+        .collect()
+}
+
+/// The bytes of TOML of the open (`open`) or the other files of `folders`.
+fn pass_bytes(folders: &[Arc<DltFolder>], open: bool) -> usize {
+    folders
+        .iter()
         .flat_map(|f| f.files.values())
         .filter(|f| f.version.is_some() == open)
         .map(|f| f.text.len())
@@ -203,10 +222,23 @@ async fn publish_results(
     turns: &mut Turns,
 ) {
     for (file, diags) in results {
-        let Some(uri) = convert::url(&file.path) else {
-            continue;
+        let version = file.version;
+        let count = diags.len();
+        // Most files of a workspace have no findings and were never published: what they
+        // show is known without a URI or a serialization (those were 30 % of the instructions
+        // of publishing the monorepo's indexing; issue 7).
+        let shows_nothing = diags.is_empty() && version.is_none();
+        let message = if shows_nothing {
+            None
+        } else {
+            let Some(message) = Message::of(&file.path, diags, version) else {
+                continue;
+            };
+            Some(message)
         };
-        let fingerprint = fingerprint(&diags, file.version);
+        let fingerprint = message
+            .as_ref()
+            .map_or(Published::NOTHING, |m| m.fingerprint);
         // Checked under the lock: two diagnoses of the same state (a debounced edit and the
         // indexer) must publish once.
         let _ordered = state.publish_lock.lock().await;
@@ -215,19 +247,20 @@ async fn publish_results(
         }
         // A newer edit of this document superseded this result.
         let current = state.documents.get(&file.path).map(|d| d.version);
-        if current.is_some() && current != file.version {
+        if current.is_some() && current != version {
             continue;
         }
+        let Some(message) = message.or_else(|| Message::of(&file.path, Vec::new(), None)) else {
+            continue;
+        };
         state.published.set(&file.path, fingerprint);
         tracing::debug!(
-            "publishing {} diagnostics of {} (version {:?})",
-            diags.len(),
-            file.name,
-            file.version
+            "publishing {count} diagnostics of {} (version {version:?})",
+            file.name
         );
-        client.publish_diagnostics(uri, diags, file.version).await;
+        let direct = message.publish(state, client).await;
         drop(_ordered);
-        if file.version.is_some() {
+        if version.is_some() && !direct {
             // The client's channel is written by tower-lsp's own task: let it write this one
             // now, before a diagnosis spawned meanwhile (the folder's other files) runs first.
             turns.yield_now().await;
@@ -239,19 +272,66 @@ async fn publish_results(
     }
 }
 
+/// A publication, serialized once: its frame is what goes to the client, and its hash what
+/// tells it from the last one of its file.
+struct Message {
+    params: PublishDiagnosticsParams,
+    frame: Option<Vec<u8>>,
+    fingerprint: u64,
+}
+
+impl Message {
+    /// The publication of `diagnostics` for the file at `path`; `None` when the path has no
+    /// URI.
+    fn of(path: &Path, diagnostics: Vec<Diagnostic>, version: Option<i32>) -> Option<Message> {
+        let params = PublishDiagnosticsParams::new(convert::url(path)?, diagnostics, version);
+        let frame = transport::notification::<PublishDiagnostics>(&params);
+        let fingerprint = if params.diagnostics.is_empty() && version.is_none() {
+            Published::NOTHING
+        } else {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            frame.hash(&mut h);
+            h.finish().max(Published::NOTHING + 1)
+        };
+        Some(Message {
+            params,
+            frame,
+            fingerprint,
+        })
+    }
+
+    /// Writes the frame to the server's output, or sends the publication through tower-lsp's
+    /// client when there is no output; whether it was written.
+    async fn publish(self, state: &State, client: &Client) -> bool {
+        if let (Some(output), Some(frame)) = (state.output.get(), self.frame) {
+            output.send(frame);
+            return true;
+        }
+        let PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version,
+        } = self.params;
+        client.publish_diagnostics(uri, diagnostics, version).await;
+        false
+    }
+}
+
 /// Folders up to this many bytes of TOML are diagnosed on the async thread.
 const INLINE_DIAGNOSIS_BYTES: usize = 64 * 1024;
 
-type Converted = Vec<(Arc<SourceFile>, Vec<tower_lsp::lsp_types::Diagnostic>)>;
+type Converted = Vec<(Arc<SourceFile>, Vec<Diagnostic>)>;
 
 /// The findings of the open (`open`) or the other files of `dirs`; a folder whose diagnosis
 /// panics keeps its previous diagnostics.
-fn diagnose_all(snap: &Snapshot, dirs: &[PathBuf], enc: Encoding, open: bool) -> Converted {
+fn diagnose_all(
+    snap: &Snapshot,
+    folders: &[Arc<DltFolder>],
+    enc: Encoding,
+    open: bool,
+) -> Converted {
     let mut results = Vec::new();
-    for dir in dirs {
-        let Some(folder) = snap.folders.get(dir) else {
-            continue;
-        };
+    for folder in folders {
         let diagnosed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             diagnose(snap, folder, enc, open)
         }));
@@ -259,7 +339,7 @@ fn diagnose_all(snap: &Snapshot, dirs: &[PathBuf], enc: Encoding, open: bool) ->
             Ok(r) => results.extend(r),
             Err(_) => tracing::error!(
                 "diagnosing {} failed; keeping the previous diagnostics",
-                dir.display()
+                folder.dlt_dir.display()
             ),
         }
     }
@@ -286,24 +366,10 @@ fn diagnose(snap: &Snapshot, folder: &DltFolder, enc: Encoding, open: bool) -> C
 /// Clears the diagnostics of a file that no longer exists.
 pub async fn clear(state: &State, client: &Client, path: &std::path::Path) {
     if state.published.forget(path) {
-        if let Some(uri) = convert::url(path) {
-            client.publish_diagnostics(uri, Vec::new(), None).await;
+        if let Some(message) = Message::of(path, Vec::new(), None) {
+            message.publish(state, client).await;
         }
     }
-}
-
-/// What identifies a publication: the findings and the document version they are of;
-/// [`Published::NOTHING`] for no findings without a version.
-fn fingerprint(diags: &[tower_lsp::lsp_types::Diagnostic], version: Option<i32>) -> u64 {
-    if diags.is_empty() && version.is_none() {
-        return Published::NOTHING;
-    }
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    version.hash(&mut h);
-    serde_json::to_string(diags)
-        .unwrap_or_default()
-        .hash(&mut h);
-    h.finish().max(Published::NOTHING + 1)
 }
 
 #[cfg(test)]

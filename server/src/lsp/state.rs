@@ -49,6 +49,9 @@ pub struct State {
     /// What was read of each git repository, shared by indexing, opened folders and refreshes.
     /// Taken after `write_lock` when both are needed, never the other way round.
     git: Mutex<GitCache>,
+    /// Where the server's own notifications go without tower-lsp's client (see
+    /// [`super::transport::notification`]); set once the server starts on stdio.
+    pub output: std::sync::OnceLock<super::transport::Output>,
 }
 
 /// The fingerprint of the diagnostics last published per file, keyed by a hash of the file's
@@ -219,12 +222,19 @@ impl State {
         folder
     }
 
-    /// Makes the folder `dir` dormant once its findings are published, when it should
-    /// ([`Snapshot::should_rest`]). A folder that stays as it is does not take the write lock:
-    /// every edit's publication of its folder's other files ends here.
-    pub fn let_rest(&self, dir: &Path) {
-        if self.snapshot().should_rest(dir) {
-            self.update(|s| s.make_dormant(&[dir.to_path_buf()]));
+    /// Makes the folders `dirs` dormant once their findings are published, where they should
+    /// ([`Snapshot::should_rest`]), in one update of the snapshot. A folder that stays as it is
+    /// does not take the write lock: every edit's publication of its folder's other files ends
+    /// here.
+    pub fn let_rest(&self, dirs: &[PathBuf]) {
+        let snapshot = self.snapshot();
+        let resting: Vec<PathBuf> = dirs
+            .iter()
+            .filter(|dir| snapshot.should_rest(dir))
+            .cloned()
+            .collect();
+        if !resting.is_empty() {
+            self.update(|s| s.make_dormant(&resting));
         }
     }
 

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, oneshot};
+use tower_lsp::lsp_types::notification::Notification;
 
 #[cfg(unix)]
 use super::direct_stdout::DirectStdout;
@@ -330,6 +331,26 @@ impl AsyncRead for ChannelReader {
             }
         }
     }
+}
+
+/// The frame of a notification to the client, serialized in one pass. tower-lsp's `Client`
+/// turns the parameters into a `serde_json::Value`, hands it to its server task through a
+/// channel, and that task serializes the value: for the 2,000 diagnostics of the monorepo's
+/// indexing, 4 % of its instructions (callgrind; issue 7). Fields in tower-lsp's order, which
+/// [`super::direct_stdout`] reads. `None` if the parameters cannot be serialized.
+pub fn notification<N: Notification>(params: &N::Params) -> Option<Vec<u8>> {
+    #[derive(serde::Serialize)]
+    struct Message<'a, P> {
+        jsonrpc: &'static str,
+        method: &'static str,
+        params: &'a P,
+    }
+    let message = Message {
+        jsonrpc: "2.0",
+        method: N::METHOD,
+        params,
+    };
+    serde_json::to_vec(&message).ok().map(|body| frame(&body))
 }
 
 fn frame(body: &[u8]) -> Vec<u8> {

@@ -21,6 +21,7 @@ mod watched;
 use super::runner::{self, Runs};
 use super::settings::Settings;
 use super::state::{Put, State};
+use super::transport::Output;
 use crate::features::hub_actions::{self, HubAction};
 use crate::features::{folding, formatting, symbols};
 use crate::model::discovery;
@@ -228,8 +229,9 @@ impl Backend {
         discovery::dlt_dir_of(&path).or_else(|| Some(path.join(discovery::DOT_DLT)))
     }
 
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: Client, output: Output) -> Self {
         let state = State::default();
+        let _ = state.output.set(output);
         *state.reader.lock().unwrap_or_else(|e| e.into_inner()) = Standby::start("dlt-lsp-index");
         *state
             .catalog_parser
