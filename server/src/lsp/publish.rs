@@ -258,11 +258,13 @@ async fn publish_results(
             "publishing {count} diagnostics of {} (version {version:?})",
             file.name
         );
-        let direct = message.publish(state, client).await;
+        message.publish(state, client).await;
         drop(_ordered);
-        if version.is_some() && !direct {
-            // The client's channel is written by tower-lsp's own task: let it write this one
-            // now, before a diagnosis spawned meanwhile (the folder's other files) runs first.
+        if version.is_some() {
+            // An open document's: let a message that came with the change (the hover sent
+            // right after a `didOpen`) be handled now, before the folder's other files, which
+            // the caller diagnoses next. Without this yield those came first in every bench
+            // run of the monorepo (a hover during indexing 0.78 ms against 0.60, 10 runs each).
             turns.yield_now().await;
         } else {
             // A batch of indexing publishes hundreds of files: let a request or an edit that
@@ -301,11 +303,11 @@ impl Message {
     }
 
     /// Writes the frame to the server's output, or sends the publication through tower-lsp's
-    /// client when there is no output; whether it was written.
-    async fn publish(self, state: &State, client: &Client) -> bool {
+    /// client when there is no output.
+    async fn publish(self, state: &State, client: &Client) {
         if let (Some(output), Some(frame)) = (state.output.get(), self.frame) {
             output.send(frame);
-            return true;
+            return;
         }
         let PublishDiagnosticsParams {
             uri,
@@ -313,7 +315,6 @@ impl Message {
             version,
         } = self.params;
         client.publish_diagnostics(uri, diagnostics, version).await;
-        false
     }
 }
 
@@ -406,7 +407,7 @@ mod tests {
         worn.take().await;
         assert_eq!(runs(&ran), 1, "the waiting task ran");
         assert!(worn.since >= before, "the next turn counts from the yield");
-        // An open file's publication always lets tower-lsp's task write it at once.
+        // An open file's publication always lets the messages that came meanwhile go first.
         let _next = other(&ran);
         fresh.yield_now().await;
         assert_eq!(runs(&ran), 2);
