@@ -91,16 +91,22 @@ def one_start(argv, root):
     return (usage.ru_utime + usage.ru_stime) * 1e3, wall * 1e3
 
 
-def main():
+def alternated_starts(doc, one_start):
+    """{server: [one_start(argv, root), ...]} for the command line `RUNS ROOT SERVER...` (`doc`
+    when it is short): RUNS starts per server, alternating the servers and their order."""
     if len(sys.argv) < 4:
-        raise SystemExit(__doc__)
+        raise SystemExit(doc)
     runs, root = int(sys.argv[1]), Path(sys.argv[2]).resolve()
     servers = sys.argv[3:]
     results = {s: [] for s in servers}
     for i in range(runs):
         for server in servers if i % 2 == 0 else servers[::-1]:
             results[server].append(one_start(shlex.split(server), root))
-    for server, got in results.items():
+    return results
+
+
+def main():
+    for server, got in alternated_starts(__doc__, one_start).items():
         cpu = [c for c, _ in got]
         wall = [w for _, w in got]
         print(

@@ -20,13 +20,13 @@ the requests from indexing.
 import glob
 import json
 import os
-import shlex
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
+
+from index_cpu import alternated_starts  # this directory is on the path of a script run from it
 
 HOVERS, EDITS = 500, 100
 
@@ -164,15 +164,7 @@ def one_start(argv, root):
 
 
 def main():
-    if len(sys.argv) < 4:
-        raise SystemExit(__doc__)
-    runs, root = int(sys.argv[1]), Path(sys.argv[2]).resolve()
-    servers = sys.argv[3:]
-    results = {s: [] for s in servers}
-    for i in range(runs):
-        for server in servers if i % 2 == 0 else servers[::-1]:
-            results[server].append(one_start(shlex.split(server), root))
-    for server, got in results.items():
+    for server, got in alternated_starts(__doc__, one_start).items():
         hovers = statistics.median(h for h, _ in got)
         edits = statistics.median(e for _, e in got)
         print(

@@ -323,7 +323,7 @@ const INLINE_DIAGNOSIS_BYTES: usize = 64 * 1024;
 
 type Converted = Vec<(Arc<SourceFile>, Vec<Diagnostic>)>;
 
-/// The findings of the open (`open`) or the other files of `dirs`; a folder whose diagnosis
+/// The findings of the open (`open`) or the other files of `folders`; a folder whose diagnosis
 /// panics keeps its previous diagnostics.
 fn diagnose_all(
     snap: &Snapshot,
