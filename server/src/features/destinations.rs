@@ -474,8 +474,10 @@ impl<'a> FolderValues<'a> {
         }
     }
 
-    fn files_for(&self, profile: &str) -> impl Iterator<Item = &'a SourceFile> + '_ {
-        let profile = profile.to_string();
+    fn files_for<'p>(&self, profile: &'p str) -> impl Iterator<Item = &'a SourceFile> + 'p
+    where
+        'a: 'p,
+    {
         [Some(self.folder), self.global]
             .into_iter()
             .flatten()
@@ -483,14 +485,16 @@ impl<'a> FolderValues<'a> {
             .map(|f| f.as_ref())
             .filter(move |f| match &f.role {
                 FileRole::Base(_) => true,
-                FileRole::Profile { profile: p, .. } => *p == profile,
+                FileRole::Profile { profile: p, .. } => p == profile,
                 _ => false,
             })
     }
 
     fn found(&self, profile: &str, path: &[&str], whole: bool) -> bool {
-        let var = path.join("__").to_uppercase();
-        if self.env.contains_key(&var) {
+        if self
+            .env
+            .contains_key(&crate::model::resolve::env_var_name(path))
+        {
             return true;
         }
         self.files_for(profile).any(|f| {
@@ -598,7 +602,7 @@ pub fn missing_credentials(scope: &Scope, values: &dyn ValueSource, out: &mut Ve
             }
             let env: Vec<String> = missing
                 .iter()
-                .map(|p| p.join("__").to_uppercase())
+                .map(|p| crate::model::resolve::env_var_name(p))
                 .collect();
             let keys: Vec<String> = missing.iter().map(|p| p.join(".")).collect();
             out.push(Diagnostic::new(

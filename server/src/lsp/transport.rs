@@ -350,11 +350,20 @@ pub fn notification<N: Notification>(params: &N::Params) -> Option<Vec<u8>> {
         method: N::METHOD,
         params,
     };
-    serde_json::to_vec(&message).ok().map(|body| frame(&body))
+    // Room for a publication's few diagnostics from the start: `to_vec` starts at 128 bytes and
+    // grew each body several times (issue 7).
+    let mut body = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut body, &message).ok()?;
+    Some(frame(&body))
 }
 
 fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    const HEADER: &[u8] = b"Content-Length: ";
+    let length = body.len().to_string();
+    let mut out = Vec::with_capacity(HEADER.len() + length.len() + 4 + body.len());
+    out.extend_from_slice(HEADER);
+    out.extend_from_slice(length.as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
     out.extend_from_slice(body);
     out
 }

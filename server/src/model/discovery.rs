@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::listings::{GitEntries, ListedDirs};
+use super::paths;
 
 /// The name of dlt's settings folder.
 pub const DOT_DLT: &str = ".dlt";
@@ -85,6 +86,31 @@ pub struct Walk {
     pub listed: ListedDirs,
 }
 
+/// Bytes that sort as `path` does among paths (component by component): each component as its
+/// kind, then its name, a NUL (in no name) between components. Sorting 1,000 folders compared
+/// long paths a component at a time ~10,000 times (1 % of the instructions of indexing the
+/// monorepo; issue 7); this takes one pass over each.
+fn component_order_key(path: &Path) -> Vec<u8> {
+    use std::path::Component;
+    let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
+    for (i, c) in path.components().enumerate() {
+        if i > 0 {
+            key.push(0);
+        }
+        // The order of `Component`'s variants, which `Path`'s order follows.
+        let (kind, name): (u8, &[u8]) = match c {
+            Component::Prefix(p) => (1, p.as_os_str().as_encoded_bytes()),
+            Component::RootDir => (2, b""),
+            Component::CurDir => (3, b""),
+            Component::ParentDir => (4, b""),
+            Component::Normal(n) => (5, n.as_encoded_bytes()),
+        };
+        key.push(kind);
+        key.extend_from_slice(name);
+    }
+    key
+}
+
 /// Every `.dlt` directory under `roots` ([`find_dlt_folders`]) and the listings on the way.
 pub fn walk(roots: &[PathBuf], limits: WalkLimits) -> Walk {
     let mut listed = ListedDirs::below(roots);
@@ -135,7 +161,7 @@ pub fn walk(roots: &[PathBuf], limits: WalkLimits) -> Walk {
                     }
                     continue;
                 }
-                let path = entry.path();
+                let path = paths::join(&dir, &name);
                 if name == DOT_DLT {
                     dlt = Some(path);
                 } else if depth < limits.max_depth && !SKIPPED_DIRS.iter().any(|s| name == *s) {
@@ -152,7 +178,7 @@ pub fn walk(roots: &[PathBuf], limits: WalkLimits) -> Walk {
             }
         }
     }
-    found.sort_by(|a, b| a.dir.cmp(&b.dir));
+    found.sort_by_cached_key(|f| component_order_key(&f.dir));
     found.dedup_by(|a, b| a.dir == b.dir);
     // Sorted by components, the folders at or below a directory follow it.
     listed.keep(|dir| {
@@ -183,6 +209,7 @@ impl DirScan {
     /// Lists `dir`; an unreadable directory scans as empty.
     pub fn read(dir: &Path) -> DirScan {
         let mut scan = DirScan::default();
+        let mut toml_files = Vec::new();
         let Ok(entries) = std::fs::read_dir(dir) else {
             scan.git.unreadable = true;
             return scan;
@@ -209,12 +236,15 @@ impl DirScan {
                 (kind.is_file(), kind.is_dir())
             };
             if is_file && name.ends_with(".toml") {
-                scan.toml_files.push(entry.path());
+                toml_files.push(name);
             } else if is_file || is_dir {
                 scan.others.insert(name, is_dir);
             }
         }
-        scan.toml_files.sort();
+        // Sorted by name, then joined: the same order as the paths' (one directory), without
+        // comparing paths a component at a time (1 % of indexing the monorepo; issue 7).
+        toml_files.sort_unstable();
+        scan.toml_files = toml_files.iter().map(|n| paths::join(dir, n)).collect();
         scan
     }
 
@@ -227,6 +257,51 @@ impl DirScan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The key sorts paths as `Path`'s own order does, also where bytes alone would not (`p-x`
+    /// before `p/.dlt`, `.` and `..`, doubled separators, a shorter name first).
+    #[test]
+    fn the_component_key_sorts_as_paths_do() {
+        let names = [
+            "/",
+            "/a",
+            "/a/b",
+            "/a-b",
+            "/a.b",
+            "/a/b/.dlt",
+            "/a//b",
+            "/a/./b",
+            "/a/../b",
+            "/ab",
+            "/p",
+            "/p-x",
+            "/p/.dlt",
+            "/p-x/deep/.dlt",
+            "a",
+            "./a",
+            "../a",
+            "a/b",
+            "",
+            ".",
+            "..",
+            "/\u{e9}",
+            "/z",
+            "/A",
+            "/a/",
+            "/a/b/",
+        ];
+        let mut by_path: Vec<PathBuf> = names.iter().map(PathBuf::from).collect();
+        let mut by_key = by_path.clone();
+        by_path.sort();
+        by_key.sort_by_cached_key(|p| component_order_key(p));
+        for (p, k) in by_path.iter().zip(&by_key) {
+            assert_eq!(
+                p.cmp(k),
+                std::cmp::Ordering::Equal,
+                "{by_path:?} != {by_key:?}"
+            );
+        }
+    }
 
     #[cfg(unix)]
     #[test]

@@ -9,6 +9,7 @@ pub mod files;
 pub mod folder_files;
 pub mod git;
 pub mod listings;
+pub mod paths;
 pub mod profiles;
 pub mod reparse;
 pub mod resolve;

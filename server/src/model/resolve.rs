@@ -269,8 +269,23 @@ fn prefixed(pipeline: Option<&str>, path: &[String]) -> Vec<String> {
 }
 
 /// The environment variable dlt reads for a path (`EnvironProvider.get_key_name`).
-pub fn env_var_name(path: &[String]) -> String {
-    path.join("__").to_uppercase()
+pub fn env_var_name<S: AsRef<str>>(path: &[S]) -> String {
+    let len = path.iter().map(|s| s.as_ref().len() + 2).sum::<usize>();
+    let mut var = String::with_capacity(len);
+    for (i, segment) in path.iter().enumerate() {
+        if i > 0 {
+            var.push_str("__");
+        }
+        var.push_str(segment.as_ref());
+    }
+    // One buffer, upper-cased in place when ASCII (keys nearly always are): the rules ask for
+    // the variable of every key they look up (issue 7).
+    if var.is_ascii() {
+        var.make_ascii_uppercase();
+        var
+    } else {
+        var.to_uppercase()
+    }
 }
 
 /// A value as dlt's merged providers hold it.

@@ -134,13 +134,7 @@ impl FileSecrets {
     }
 }
 
-/// The environment variable dlt reads for a key path: `__`-joined, upper-cased.
-pub fn env_var<S: AsRef<str>>(path: &[S]) -> String {
-    path.iter()
-        .map(|s| s.as_ref().to_uppercase())
-        .collect::<Vec<_>>()
-        .join("__")
-}
+pub use super::resolve::env_var_name as env_var;
 
 /// Destination types of the folder's named destinations (`destination.<name>.destination_type`),
 /// from any of its files: a type set in `config.toml` applies to credentials in `secrets.toml`.
@@ -571,12 +565,24 @@ pub fn is_secret_key_name(key: &str) -> bool {
         key.into()
     };
     let secret = SECRET_KEY_NAMES.contains(&k.as_ref())
-        || SECRET_KEY_WORDS.iter().any(|w| k.contains(w))
+        || contains_secret_word(&k)
         || (k.ends_with("_key") && !k.ends_with("primary_key") && !k.ends_with("merge_key"));
     // The exceptions are looked at only for the few names that look secret.
     secret
         && !(NON_SECRET_KEYS.contains(&k.as_ref())
             || NON_SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)))
+}
+
+/// Whether `key` contains one of [`SECRET_KEY_WORDS`]. One pass over the key, trying the words
+/// only where one could start: nine `str::contains` (a searcher set up for each) were 3 % of the
+/// instructions of indexing the monorepo, where every key of every file is asked (issue 7).
+fn contains_secret_word(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    (0..bytes.len()).any(|i| {
+        SECRET_KEY_WORDS
+            .iter()
+            .any(|w| w.as_bytes()[0] == bytes[i] && bytes[i..].starts_with(w.as_bytes()))
+    })
 }
 
 /// A value that names a field or a mechanism rather than holding a secret, e.g.
@@ -644,10 +650,15 @@ pub fn is_placeholder(value: &str) -> bool {
 /// The shape of a value that is a secret wherever it appears.
 pub fn pattern_of(value: &str) -> Option<ValuePattern> {
     let v = value.trim();
-    if v.contains("-----BEGIN") && v.contains("PRIVATE KEY-----") {
+    // The markers of a key or of a service account's JSON are longer than most values, which
+    // then skip these searches.
+    if v.len() >= PEM_MARKERS && v.contains("-----BEGIN") && v.contains("PRIVATE KEY-----") {
         return Some(ValuePattern::PemPrivateKey);
     }
-    if v.contains("\"service_account\"") && v.contains("\"private_key\"") {
+    if v.len() >= SERVICE_ACCOUNT_MARKERS
+        && v.contains("\"service_account\"")
+        && v.contains("\"private_key\"")
+    {
         return Some(ValuePattern::GcpServiceAccount);
     }
     if v.starts_with("https://hooks.slack.com/services/") {
@@ -664,6 +675,12 @@ pub fn pattern_of(value: &str) -> Option<ValuePattern> {
     }
     None
 }
+
+/// The shortest value holding `-----BEGIN` and `PRIVATE KEY-----` (they may overlap, so the
+/// longer one's length), which [`pattern_of`] looks for in a PEM key.
+const PEM_MARKERS: usize = "PRIVATE KEY-----".len();
+/// The shortest value holding the two keys [`pattern_of`] looks for in a service account's JSON.
+const SERVICE_ACCOUNT_MARKERS: usize = "\"service_account\"".len();
 
 /// The shortest word [`token_pattern`] can match: a Slack token, `xoxb-` and 10 characters.
 const SHORTEST_TOKEN: usize = 15;
@@ -739,7 +756,10 @@ fn is_jwt(w: &str) -> bool {
 
 /// The password of a `scheme://user:password@host…` URL, if it has one.
 pub fn url_password(value: &str) -> Option<&str> {
-    let (scheme, rest) = value.split_once("://")?;
+    // The first `:` starts `://` or there is no scheme: a `://` further on would leave a `:` in
+    // the scheme. Found with `memchr`, cheaper than a searcher for `://` on every value.
+    let colon = value.find(':')?;
+    let (scheme, rest) = (&value[..colon], value[colon + 1..].strip_prefix("//")?);
     if scheme.is_empty()
         || !scheme
             .chars()
@@ -790,6 +810,48 @@ pub fn mask(value: &str) -> String {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    /// Every key of dlt's destination specs, with and without the words around it, finds a
+    /// secret word exactly where `str::contains` (the search [`contains_secret_word`] replaced)
+    /// does.
+    #[test]
+    fn the_secret_word_search_agrees_with_contains() {
+        fn names(fields: &[crate::model::catalog::Field], out: &mut Vec<String>) {
+            for f in fields {
+                out.push(f.name.clone());
+                for v in &f.variants {
+                    names(&v.fields, out);
+                }
+            }
+        }
+        let mut keys = Vec::new();
+        for d in crate::model::catalog::Catalog::get().destinations() {
+            names(&d.fields, &mut keys);
+        }
+        assert!(keys.len() > 500, "{}", keys.len());
+        let mut found = 0;
+        for key in &keys {
+            for k in [
+                key.clone(),
+                format!("x{key}"),
+                format!("{key}_x"),
+                key[1..].to_string(),
+                key[..key.len() - 1].to_string(),
+            ] {
+                let expected = SECRET_KEY_WORDS.iter().any(|w| k.contains(w));
+                assert_eq!(contains_secret_word(&k), expected, "{k}");
+                found += usize::from(expected);
+            }
+        }
+        assert!(found > 100, "{found}");
+        for w in SECRET_KEY_WORDS {
+            assert!(contains_secret_word(w) && contains_secret_word(&format!("pas{w}")));
+            assert!(
+                !contains_secret_word(&w[1..])
+                    || SECRET_KEY_WORDS.iter().any(|v| w[1..].contains(v))
+            );
+        }
+    }
 
     /// The tree walk [`value_only_span`] replaced, kept as its test oracle.
     fn value_only_span_by_tree(file: &SourceFile, span: Span) -> Span {
@@ -1021,6 +1083,14 @@ mod tests {
             Some(ValuePattern::Jwt)
         );
         assert_eq!(pattern_of("s3://bucket/path"), None);
+        assert_eq!(
+            url_password("a:b://user:pw@host"),
+            None,
+            "a `:` in the scheme"
+        );
+        assert_eq!(url_password("://user:pw@host"), None, "no scheme");
+        assert_eq!(url_password("mailto:user:pw@host"), None, "no `//`");
+        assert_eq!(url_password("x+y://user:pw@host:5432/db"), Some("pw"));
         assert!(!is_secret_key_name("cursor_path"));
         assert!(!is_secret_key_name("aws_access_key_id"));
         assert!(is_secret_key_name("azure_storage_account_key"));

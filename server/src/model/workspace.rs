@@ -429,8 +429,12 @@ impl Snapshot {
     /// ([`DltFolder::dormant`]).
     pub fn make_dormant(&mut self, dirs: &[PathBuf]) {
         for dir in dirs {
-            if let Some(dormant) = self.folders.get(dir).and_then(|f| f.dormant()) {
-                self.folders.insert(dir.clone(), Arc::new(dormant));
+            // One walk down the tree to the folder and its replacement in place: a lookup and
+            // an insert compared the path all the way down twice (issue 7).
+            if let Some(folder) = self.folders.get_mut(dir) {
+                if let Some(dormant) = folder.dormant() {
+                    *folder = Arc::new(dormant);
+                }
             }
         }
     }

@@ -183,7 +183,7 @@ fn case(inputs: &RepoInputs) -> gix::glob::pattern::Case {
 pub(super) fn absolute_source(mut m: IgnoreMatch, work_dir: &Path) -> IgnoreMatch {
     if let Some(src) = &m.source {
         if src.is_relative() {
-            m.source = Some(work_dir.join(src));
+            m.source = Some(crate::model::paths::join(work_dir, src));
         }
     }
     m

@@ -1,0 +1,37 @@
+//! Path helpers for the hot paths of reading a workspace.
+
+use std::path::{Path, PathBuf};
+
+/// `dir.join(name)` in one allocation of the right size. `Path::join` copies `dir` and grows the
+/// copy for `name`, a reallocation each time: with jemalloc the dearest call of reading the
+/// 1,000-project monorepo, where every file and directory is joined (callgrind; issue 7).
+pub fn join(dir: &Path, name: impl AsRef<Path>) -> PathBuf {
+    let name = name.as_ref();
+    let mut path = PathBuf::with_capacity(dir.as_os_str().len() + 1 + name.as_os_str().len());
+    path.push(dir);
+    path.push(name);
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same path as `Path::join`, also for an absolute name, an empty one or a trailing
+    /// separator, with no room to spare.
+    #[test]
+    fn joins_as_path_join_does() {
+        for (dir, name) in [
+            ("/a/b", "c.toml"),
+            ("/a/b/", "c"),
+            ("a", ""),
+            ("", "c"),
+            ("/a", "/etc/passwd"),
+            ("/a", "x/y"),
+        ] {
+            let joined = join(Path::new(dir), name);
+            assert_eq!(joined, Path::new(dir).join(name), "{dir} + {name}");
+            assert!(joined.capacity() <= dir.len() + 1 + name.len());
+        }
+    }
+}
