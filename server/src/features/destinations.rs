@@ -132,7 +132,9 @@ fn check_table(
     out: &mut Vec<Diagnostic>,
 ) {
     for (key, node) in &table.entries {
-        let mut child = path.to_vec();
+        // Sized for the key: `to_vec` and a push grew every child path (issue 7).
+        let mut child = Vec::with_capacity(path.len() + 1);
+        child.extend_from_slice(path);
         child.push(key.clone());
         if let Some(field) = schema.field(key) {
             check_value(scope, &child, field, node, out);
@@ -534,35 +536,38 @@ impl ValueSource for FolderValues<'_> {
     fn is_set(&self, profile: &str, path: &[&str]) -> bool {
         // dlt's lookup paths (reference: "Key lookup"): credentials fields drop the destination
         // name, then the `destination` section; config fields drop sections from the right.
-        let mut candidates: Vec<Vec<&str>> = vec![path.to_vec()];
-        let mut wholes: Vec<Vec<&str>> = Vec::new();
-        if let ["destination", name, rest @ ..] = path {
-            if let ["credentials", field @ ..] = rest {
-                if !field.is_empty() {
-                    for prefix in [&["destination", name][..], &["destination"], &[]] {
-                        let base: Vec<&str> =
-                            prefix.iter().copied().chain(["credentials"]).collect();
-                        let mut full = base.clone();
-                        full.extend(field);
-                        if full != path {
-                            candidates.push(full);
-                        }
-                        wholes.push(base);
-                    }
-                }
-            } else {
-                candidates.push(
-                    ["destination"]
-                        .iter()
-                        .copied()
-                        .chain(rest.iter().copied())
-                        .collect(),
-                );
-                candidates.push(rest.to_vec());
-            }
+        // Each path is tried as it is built, in one buffer: collecting them all first was 2 % of
+        // the instructions of indexing the monorepo (issue 7).
+        let found = |p: &[&str], whole: bool| self.found(profile, p, whole);
+        if found(path, false) {
+            return true;
         }
-        candidates.iter().any(|c| self.found(profile, c, false))
-            || wholes.iter().any(|c| self.found(profile, c, true))
+        let ["destination", name, rest @ ..] = path else {
+            return false;
+        };
+        let mut candidate: Vec<&str> = Vec::with_capacity(path.len() + 1);
+        if let ["credentials", field @ ..] = rest {
+            if field.is_empty() {
+                return false;
+            }
+            for prefix in [&["destination", name][..], &["destination"], &[]] {
+                candidate.clear();
+                candidate.extend_from_slice(prefix);
+                candidate.push("credentials");
+                // A whole-credentials value (a connection string) sets every field.
+                if found(&candidate, true) {
+                    return true;
+                }
+                candidate.extend_from_slice(field);
+                if candidate != path && found(&candidate, false) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        candidate.push("destination");
+        candidate.extend_from_slice(rest);
+        found(&candidate, false) || found(rest, false)
     }
 }
 

@@ -208,6 +208,9 @@ pub struct Section {
     pub lookup: String,
     /// The spec's fields in declaration order.
     pub fields: Vec<Field>,
+    /// [`Section::keys`], gathered on first use.
+    #[serde(skip)]
+    keys: OnceLock<Vec<&'static Field>>,
 }
 
 /// Which project mode a section applies to.
@@ -599,6 +602,23 @@ impl Destination {
 }
 
 impl Section {
+    /// The keys of the section's table: its fields, plus the fields of its internal embedded
+    /// storage configs, which dlt resolves in the same table (`[load] delete_completed_jobs`).
+    /// Gathered once: a diagnosis asks for them at every table of the section (issue 7).
+    pub fn keys(&'static self) -> &'static [&'static Field] {
+        self.keys.get_or_init(|| {
+            let mut out: Vec<&'static Field> = Vec::new();
+            for f in &self.fields {
+                if f.is_internal() {
+                    out.extend(f.subfields());
+                } else {
+                    out.push(f);
+                }
+            }
+            out
+        })
+    }
+
     /// A top-level key of the section.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)

@@ -40,8 +40,11 @@ pub struct Scope<'a> {
     /// [`Scope::destination`] by name, found once: the rules ask for the destination of every
     /// table and key under `[destination.<name>]`, and each answer reads the type, the
     /// environment and the bucket (3 % of the instructions of indexing the monorepo; issue 7).
-    destinations: RefCell<Vec<(String, Option<(&'static Destination, bool)>)>>,
+    destinations: RefCell<Vec<(String, DestinationOf)>>,
 }
+
+/// [`Scope::destination`]'s answer: the spec, and whether `destination_type` named it.
+type DestinationOf = Option<(&'static Destination, bool)>;
 
 /// Where a destination's type comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -261,7 +264,7 @@ impl<'a> Scope<'a> {
             Owner::Destination { destination, .. } => {
                 (destination.fields.iter().collect(), !destination.extensible)
             }
-            Owner::Section(section) => (section_keys(section), true),
+            Owner::Section(section) => (section.keys().to_vec(), true),
         };
         let Some((first, below)) = rest.split_first() else {
             return Some(TableSchema {
@@ -336,20 +339,6 @@ impl<'a> Scope<'a> {
             None => all(),
         }
     }
-}
-
-/// The keys of a section table: its fields, plus the fields of its internal embedded storage
-/// configs, which dlt resolves in the same table (`[load] delete_completed_jobs`).
-fn section_keys(section: &'static Section) -> Vec<&'static Field> {
-    let mut out: Vec<&'static Field> = Vec::new();
-    for f in &section.fields {
-        if f.is_internal() {
-            out.extend(f.subfields());
-        } else {
-            out.push(f);
-        }
-    }
-    out
 }
 
 /// A field's type as a reader says it (`integer`, `"a" | "b"`, `table`).
