@@ -579,9 +579,11 @@ pub fn is_secret_key_name(key: &str) -> bool {
 fn contains_secret_word(key: &str) -> bool {
     let bytes = key.as_bytes();
     (0..bytes.len()).any(|i| {
-        SECRET_KEY_WORDS
-            .iter()
-            .any(|w| w.as_bytes()[0] == bytes[i] && bytes[i..].starts_with(w.as_bytes()))
+        // The words' first letters: most bytes of a key start none of them.
+        matches!(bytes[i], b'p' | b's' | b't' | b'a' | b'c')
+            && SECRET_KEY_WORDS
+                .iter()
+                .any(|w| bytes[i..].starts_with(w.as_bytes()))
     })
 }
 
@@ -652,10 +654,16 @@ pub fn pattern_of(value: &str) -> Option<ValuePattern> {
     let v = value.trim();
     // The markers of a key or of a service account's JSON are longer than most values, which
     // then skip these searches.
-    if v.len() >= PEM_MARKERS && v.contains("-----BEGIN") && v.contains("PRIVATE KEY-----") {
+    // A character found by `memchr` first, before the searches for words.
+    if v.len() >= PEM_MARKERS
+        && v.contains('-')
+        && v.contains("-----BEGIN")
+        && v.contains("PRIVATE KEY-----")
+    {
         return Some(ValuePattern::PemPrivateKey);
     }
     if v.len() >= SERVICE_ACCOUNT_MARKERS
+        && v.contains('"')
         && v.contains("\"service_account\"")
         && v.contains("\"private_key\"")
     {
