@@ -9,7 +9,7 @@ use crate::features::effective::{effective_for_key, report_json, EffectiveReport
 use crate::model::discovery::DOT_DLT;
 
 use crate::model::resolve::Origin;
-use crate::model::workspace::{DltFolder, Snapshot};
+use crate::model::workspace::{DltFolder, FolderMap, Snapshot};
 
 #[derive(clap::Args, Debug)]
 pub struct ExplainArgs {
@@ -52,7 +52,7 @@ pub fn run(args: ExplainArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let mut snapshot = Snapshot {
-        folders: imbl::OrdMap::unit(dlt_dir.clone(), Arc::new(DltFolder::load(&dlt_dir))),
+        folders: FolderMap::unit(dlt_dir.clone(), Arc::new(DltFolder::load(&dlt_dir))),
         ..Default::default()
     };
     snapshot.set_run_context(
@@ -177,7 +177,7 @@ mod tests {
             &[],
             None,
         );
-        let dir = snap.folders.keys().next().unwrap().clone();
+        let dir = snap.folders.keys().next().unwrap().to_path_buf();
         let report = effective_for_key(
             &snap,
             &dir,

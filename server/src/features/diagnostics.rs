@@ -137,7 +137,11 @@ mod tests {
         ] {
             assert!(awake.contains(code), "{code} missing from\n{awake}");
         }
-        let dirs: Vec<_> = snap.folders.keys().cloned().collect();
+        let dirs: Vec<_> = snap
+            .folders
+            .keys()
+            .map(std::path::Path::to_path_buf)
+            .collect();
         snap.make_dormant(&dirs);
         let files = || {
             snap.folders

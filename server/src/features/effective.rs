@@ -484,7 +484,7 @@ mod tests {
     #[test]
     fn json_shape_matches_explain() {
         let snap = fixture_with(FILES, &[("RUNTIME__LOG_LEVEL", "DEBUG")], None);
-        let dir = snap.folders.keys().next().unwrap().clone();
+        let dir = snap.folders.keys().next().unwrap().to_path_buf();
         let report = effective_for_key(
             &snap,
             &dir,

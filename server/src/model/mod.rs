@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod dlthub;
 pub mod files;
 pub mod folder_files;
+pub mod folder_map;
 pub mod git;
 pub mod listings;
 pub mod paths;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::discovery::{self, DirScan, WalkLimits};
 use super::folder_files::Files;
+pub use super::folder_map::FolderMap;
 use super::git::{FolderGit, GitCache};
 use super::listings::ListedDirs;
 use super::source::SourceFile;
@@ -308,7 +309,7 @@ pub struct Snapshot {
     /// copies the snapshot, and copying a `BTreeMap` of 1,000 folders cost each keystroke in a
     /// monorepo more than re-analysing the edited file (issue 7); this copy is O(1) and a change
     /// O(log n).
-    pub folders: imbl::OrdMap<PathBuf, Arc<DltFolder>>,
+    pub folders: FolderMap,
     /// The global dir's TOML files, read like a `.dlt` folder.
     pub global: Option<Arc<DltFolder>>,
     pub context: Arc<Context>,
@@ -379,8 +380,7 @@ impl Snapshot {
         let dir = discovery::dlt_dir_of(&file.path)?;
         let folder = self
             .folders
-            .entry(dir.clone())
-            .or_insert_with(|| Arc::new(load_folder(&dir)));
+            .get_or_insert_with(&dir, || Arc::new(load_folder(&dir)));
         Arc::make_mut(folder).files.insert(Arc::new(file));
         Some(dir)
     }
@@ -406,7 +406,7 @@ impl Snapshot {
             .folders
             .iter()
             .filter(|(_, folder)| all || folder.git_is_stale())
-            .map(|(dir, _)| dir.clone())
+            .map(|(dir, _)| dir.to_path_buf())
             .collect();
         for dir in stale {
             if let Some(folder) = self.folders.get_mut(&dir) {

@@ -502,7 +502,7 @@ impl LanguageServer for Backend {
             .folders
             .keys()
             .filter(|d| removed.iter().any(|r| d.starts_with(r)))
-            .cloned()
+            .map(std::path::Path::to_path_buf)
             .collect();
         for dir in gone {
             if let Some(folder) = self.state.update(|s| s.folders.remove(&dir)) {
@@ -531,7 +531,7 @@ impl LanguageServer for Backend {
             .snapshot()
             .folders
             .keys()
-            .cloned()
+            .map(std::path::Path::to_path_buf)
             .collect::<Vec<_>>()
         {
             self.schedule(dir, Instant::now());
