@@ -184,10 +184,12 @@ fn spelt_once(bytes: &[u8]) -> bool {
     if !cfg!(unix) {
         return false;
     }
-    let doubled = bytes.windows(2).any(|w| w == b"//");
-    let dot = bytes.windows(3).any(|w| w == b"/./") || bytes.ends_with(b"/.");
-    let trailing = bytes.len() > 1 && bytes.ends_with(b"/");
-    !(doubled || dot || trailing)
+    // Between separators (the first part is empty for an absolute path, `.` for `./a`).
+    bytes == b"/"
+        || bytes
+            .split(|&b| b == b'/')
+            .skip(1)
+            .all(|part| !part.is_empty() && part != b".")
 }
 
 /// `Path`'s order for paths [`spelt_once`]: bytes up to the first difference, where a separator

@@ -675,6 +675,9 @@ pub fn pattern_of(value: &str) -> Option<ValuePattern> {
     if url_password(v).is_some() {
         return Some(ValuePattern::UrlWithPassword);
     }
+    if v.len() < SHORTEST_TOKEN {
+        return None; // no word of it can be a token
+    }
     // Tokens may be embedded (`md:?motherduck_token=eyJ…`), so look at every word.
     for word in v.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))) {
         if let Some(p) = token_pattern(word) {
