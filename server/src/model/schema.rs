@@ -197,7 +197,7 @@ impl<'a> Scope<'a> {
                 }
             }
         }
-        let var = format!("DESTINATION__{}__DESTINATION_TYPE", name.to_uppercase());
+        let var = super::resolve::env_var_name(&["destination", name, "destination_type"]);
         if let Some(value) = self.env.get(&var) {
             return Some(DestinationType {
                 value: value.clone(),
