@@ -13,6 +13,33 @@ pub fn join(dir: &Path, name: impl AsRef<Path>) -> PathBuf {
     path
 }
 
+/// Paths, each spelt one way, whose order by bytes is not their order by components (`p-x` before
+/// `p/.dlt`, a shorter name first, relative ones with `.` and `..`): the orders that stand in for
+/// `Path`'s ([`super::folder_map`], the walk's sort in [`super::discovery`]) are tested on them.
+#[cfg(test)]
+pub const TRICKY_PATHS: &[&str] = &[
+    "/",
+    "/a",
+    "/a/b",
+    "/a-b",
+    "/a.b",
+    "/a/b/.dlt",
+    "/ab",
+    "/a/bb",
+    "/a/b-",
+    "/p",
+    "/p-x",
+    "/p/.dlt",
+    "/p-x/deep/.dlt",
+    "a",
+    "a/b",
+    "./a",
+    "../a",
+    "/\u{e9}",
+    "/z",
+    "/A",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
