@@ -274,7 +274,9 @@ impl<'a> Scope<'a> {
             });
         };
         let mut field = top.iter().copied().find(|f| f.name == *first)?;
-        let mut parent: Vec<&str> = segs[..used].to_vec();
+        // Sized for every key of the path: it grows by one per key below the field.
+        let mut parent: Vec<&str> = Vec::with_capacity(segs.len());
+        parent.extend_from_slice(&segs[..used]);
         let mut specs = self.pick(field, &parent);
         for key in below {
             let next = specs
@@ -288,8 +290,9 @@ impl<'a> Scope<'a> {
         if field.variants.is_empty() {
             return None;
         }
-        let mut fields: Vec<&'static Field> = Vec::new();
-        for f in specs.iter().flat_map(|s| s.fields.iter()) {
+        let all = specs.iter().flat_map(|s| s.fields.iter());
+        let mut fields: Vec<&'static Field> = Vec::with_capacity(all.clone().count());
+        for f in all {
             if !fields.iter().any(|g| g.name == f.name) {
                 fields.push(f);
             }

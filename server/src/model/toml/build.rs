@@ -94,6 +94,11 @@ impl Builder {
             return;
         };
         if let Some(table) = table_at_mut(&mut self.root, section) {
+            // A section's own entries come together: room for all of them at once (dotted keys
+            // may need less), rather than grown by doubling and shrunk later.
+            if table.entries.is_empty() {
+                table.entries.reserve_exact(pending.len());
+            }
             for entry in pending.iter() {
                 insert_entry(table, *entry, &mut self.errors, 0);
             }
@@ -112,8 +117,9 @@ impl Builder {
         let last = segs.len() - 1;
         for (i, (name, kspan)) in segs.iter().enumerate() {
             if i < last {
+                // An implicit table holds the next key of the header, often its only one.
                 let node = table.entries.entry(name.clone()).or_insert_with(|| Node {
-                    value: Value::Table(Table::default()),
+                    value: Value::Table(Table::with_capacity(1)),
                     def: Def::Implicit,
                     key_span: *kspan,
                     value_span: *kspan,
@@ -254,7 +260,7 @@ fn insert_entry(
             Some(i) => i,
             None => {
                 let node = Node {
-                    value: Value::Table(Table::default()),
+                    value: Value::Table(Table::with_capacity(1)),
                     def: Def::Dotted,
                     key_span: kspan,
                     value_span: kspan,
