@@ -54,7 +54,7 @@ pub fn secret_diagnostics(
         return out;
     }
     let secrets = secrets_of(folder, file);
-    // Named only in a finding: spelt for every file, it was 1 % of indexing a monorepo (issue 7).
+    // Named only in a finding: most files have none, and a profile's file name is a `format!`.
     let target = || matching_secrets_file(&file.role).unwrap_or_else(|| "secrets.toml".into());
 
     if read_as_config(folder, file) {

@@ -503,6 +503,8 @@ fn nesting_exceeds(text: &str, max: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// Tables sized as they are built, and shrunk only where room is left, end without spare
     /// room: implicit and dotted tables, sections reopened by a later header, arrays of tables.
     #[test]
@@ -542,8 +544,6 @@ mod tests {
             .unwrap();
         assert_eq!(creds.as_table().unwrap().entries.len(), 5);
     }
-
-    use super::*;
 
     fn errors(text: &str) -> Vec<String> {
         TomlDoc::parse(text)
