@@ -9,8 +9,9 @@ use super::edits::{diff_edit, CommandFix, EditSet, FileChange, TextEdit};
 use crate::model::diagnostic::{self as codes, Diagnostic, Severity};
 use crate::model::files::{FileKind, FileRole};
 use crate::model::git::{FileGitStatus, FolderGit, GitignoreFile};
+use crate::model::resolve::env_var_name;
 use crate::model::secrets::{
-    destination_types, env_var, file_secrets, matching_secrets_file, FileSecrets, SecretValue,
+    destination_types, file_secrets, matching_secrets_file, FileSecrets, SecretValue,
 };
 use crate::model::source::SourceFile;
 use crate::model::toml::{Node, Span, TomlDoc};
@@ -239,7 +240,7 @@ fn credentials_answered(
 ) -> bool {
     if paths
         .iter()
-        .any(|p| snapshot.context.env.contains_key(&env_var(p)))
+        .any(|p| snapshot.context.env.contains_key(&env_var_name(p)))
     {
         return true;
     }

@@ -10,6 +10,7 @@ use super::indexing::Reading;
 use super::settings::Settings;
 use crate::features::format_pieces::FormatCache;
 use crate::model::git::GitCache;
+use crate::model::paths;
 use crate::model::source::SourceFile;
 use crate::model::text::Encoding;
 use crate::model::workspace::{DltFolder, Snapshot};
@@ -72,12 +73,12 @@ impl Published {
     pub const NOTHING: u64 = 0;
 
     /// The path's bytes hashed in one piece: `Path`'s own `Hash` feeds the hasher a component at
-    /// a time, 1 % of the instructions of indexing the monorepo (callgrind; issue 7). The
-    /// server's paths are spelt one way, so equal paths have equal bytes.
+    /// a time, 1 % of the instructions of indexing the monorepo (callgrind; issue 7). Spelt one
+    /// way first ([`paths::spelt_bytes`]), so that paths `Path` holds equal share their key.
     fn key(path: &Path) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        path.as_os_str().as_encoded_bytes().hash(&mut h);
+        paths::spelt_bytes(path).hash(&mut h);
         h.finish()
     }
 
@@ -359,6 +360,10 @@ mod tests {
         assert!(published.forget(a));
         assert!(!published.forget(a), "forgotten already");
         assert!(!published.shows(a, 2));
+        // Any spelling `Path` holds equal is the same file.
+        published.set(Path::new("/w//.dlt/./config.toml"), 3);
+        assert!(published.shows(a, 3));
+        assert!(published.forget(Path::new("/w/.dlt/config.toml")));
     }
 
     /// A file never published shows no diagnostics: publishing none would tell the client

@@ -6,11 +6,12 @@
 //! (callgrind, issue 7). Here a path is spelt one way ([`spelt_once`]) and compared as bytes, a
 //! separator before any other byte, which orders such paths as `Path` does.
 
-use std::borrow::{Borrow, Cow};
+use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::paths::{bytes_of, spelt_bytes, spelt_once};
 use super::workspace::DltFolder;
 
 /// Folders by their `.dlt` directory, in the order of the directories' paths. Cheap to clone:
@@ -25,11 +26,11 @@ impl FolderMap {
     }
 
     pub fn get(&self, dir: &Path) -> Option<&Arc<DltFolder>> {
-        self.0.get(KeyBytes::new(&lookup_bytes(dir)))
+        self.0.get(KeyBytes::new(&spelt_bytes(dir)))
     }
 
     pub fn get_mut(&mut self, dir: &Path) -> Option<&mut Arc<DltFolder>> {
-        self.0.get_mut(KeyBytes::new(&lookup_bytes(dir)))
+        self.0.get_mut(KeyBytes::new(&spelt_bytes(dir)))
     }
 
     /// Puts `folder` at `dir`; the folder it replaces, if any.
@@ -38,7 +39,7 @@ impl FolderMap {
     }
 
     pub fn remove(&mut self, dir: &Path) -> Option<Arc<DltFolder>> {
-        self.0.remove(KeyBytes::new(&lookup_bytes(dir)))
+        self.0.remove(KeyBytes::new(&spelt_bytes(dir)))
     }
 
     /// The folder at `dir`, put there by `make` when there is none.
@@ -158,34 +159,6 @@ impl Borrow<KeyBytes> for FolderKey {
     fn borrow(&self) -> &KeyBytes {
         KeyBytes::new(bytes_of(&self.0))
     }
-}
-
-fn bytes_of(path: &Path) -> &[u8] {
-    path.as_os_str().as_encoded_bytes()
-}
-
-/// The key bytes of `dir`: its own when it is spelt once, else those of its components.
-fn lookup_bytes(dir: &Path) -> Cow<'_, [u8]> {
-    let bytes = bytes_of(dir);
-    match spelt_once(bytes) {
-        true => Cow::Borrowed(bytes),
-        false => Cow::Owned(bytes_of(&dir.components().collect::<PathBuf>()).to_vec()),
-    }
-}
-
-/// Whether a path is spelt as its components join again: no empty or `.` component after the
-/// first, no trailing separator. Paths `Path` holds equal are then equal as bytes. Elsewhere
-/// than Unix (other separators, prefixes) a path is always joined again.
-fn spelt_once(bytes: &[u8]) -> bool {
-    if !cfg!(unix) {
-        return false;
-    }
-    // Between separators (the first part is empty for an absolute path, `.` for `./a`).
-    bytes == b"/"
-        || bytes
-            .split(|&b| b == b'/')
-            .skip(1)
-            .all(|part| !part.is_empty() && part != b".")
 }
 
 /// `Path`'s order for paths [`spelt_once`]: bytes up to the first difference, where a separator

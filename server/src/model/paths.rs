@@ -1,5 +1,6 @@
 //! Path helpers for the hot paths of reading a workspace.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// `dir.join(name)` in one allocation of the right size. `Path::join` copies `dir` and grows the
@@ -11,6 +12,37 @@ pub fn join(dir: &Path, name: impl AsRef<Path>) -> PathBuf {
     path.push(dir);
     path.push(name);
     path
+}
+
+/// A path's bytes as the OS holds them.
+pub fn bytes_of(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
+}
+
+/// The bytes of `path` spelt one way: its own when it is [`spelt_once`], else those of its
+/// components joined again. Paths `Path` holds equal have equal spelt bytes, so these stand in
+/// for `Path`'s comparisons and hashes (a component at a time) where those are too dear.
+pub fn spelt_bytes(path: &Path) -> Cow<'_, [u8]> {
+    let bytes = bytes_of(path);
+    match spelt_once(bytes) {
+        true => Cow::Borrowed(bytes),
+        false => Cow::Owned(bytes_of(&path.components().collect::<PathBuf>()).to_vec()),
+    }
+}
+
+/// Whether a path is spelt as its components join again: no empty or `.` component after the
+/// first, no trailing separator. Paths `Path` holds equal are then equal as bytes. Elsewhere
+/// than Unix (other separators, prefixes) a path is always joined again.
+pub fn spelt_once(bytes: &[u8]) -> bool {
+    if !cfg!(unix) {
+        return false;
+    }
+    // Between separators (the first part is empty for an absolute path, `.` for `./a`).
+    bytes == b"/"
+        || bytes
+            .split(|&b| b == b'/')
+            .skip(1)
+            .all(|part| !part.is_empty() && part != b".")
 }
 
 /// Paths, each spelt one way, whose order by bytes is not their order by components (`p-x` before

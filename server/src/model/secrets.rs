@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::files::{FileKind, FileRole};
+use super::resolve::env_var_name;
 use super::source::SourceFile;
 use super::toml::{Def, Node, Scalar, Span, Table, Value};
 use super::workspace::DltFolder;
@@ -101,7 +102,7 @@ impl SecretValue {
 
     /// The environment variable dlt would read for this key instead.
     pub fn env_var(&self) -> String {
-        env_var(&self.path)
+        env_var_name(&self.path)
     }
 }
 
@@ -133,8 +134,6 @@ impl FileSecrets {
         self.values.iter().filter(|v| v.is_leakable())
     }
 }
-
-pub use super::resolve::env_var_name as env_var;
 
 /// Destination types of the folder's named destinations (`destination.<name>.destination_type`),
 /// from any of its files: a type set in `config.toml` applies to credentials in `secrets.toml`.
@@ -1116,7 +1115,7 @@ mod tests {
             assert!(!is_secret_key_name(dlt_setting), "{dlt_setting}");
         }
         assert_eq!(
-            env_var(&["destination", "x", "credentials", "password"]),
+            env_var_name(&["destination", "x", "credentials", "password"]),
             "DESTINATION__X__CREDENTIALS__PASSWORD"
         );
     }
