@@ -168,7 +168,8 @@ class Server:
         self.init_options = init_options
         self.cv = threading.Condition()
         self.responses = {}  # id -> (time, message)
-        self.diags = []  # (time, uri, version)
+        self.diags = []  # (time, uri, version, diagnostics of the watched uri or None)
+        self.watch = None  # the uri whose published diagnostics are kept (see `settled`)
         self.progress = []  # (time, token, kind) of each $/progress
         self.next_id = 0
         self.write_lock = threading.Lock()
@@ -227,7 +228,9 @@ class Server:
         with self.cv:
             if method == "textDocument/publishDiagnostics":
                 p = msg.get("params", {})
-                self.diags.append((t, p.get("uri"), p.get("version")))
+                uri = p.get("uri")
+                kept = p.get("diagnostics") if uri == self.watch else None
+                self.diags.append((t, uri, p.get("version"), kept))
             elif method == "$/progress":
                 p = msg.get("params", {})
                 kind = (p.get("value") or {}).get("kind")
@@ -268,7 +271,7 @@ class Server:
             start = bisect.bisect_left(self.diags, since, key=lambda d: d[0])
             while True:
                 for i in range(start, len(self.diags)):
-                    t, u, v = self.diags[i]
+                    t, u, v, _ = self.diags[i]
                     if u == uri and t >= since and (version is None or v is None or v == version):
                         return t
                 start = len(self.diags)
@@ -279,18 +282,38 @@ class Server:
 
     def sends_versions(self, uri):
         with self.cv:
-            return any(u == uri and v is not None for _, u, v in self.diags)
+            return any(u == uri and v is not None for _, u, v, _ in self.diags)
 
     def wait_quiet(self, uri, quiet, cap=5.0):
         """Returns once no publishDiagnostics for `uri` arrived for `quiet` seconds."""
         end = time.perf_counter() + cap
         with self.cv:
             while time.perf_counter() < end and not self.dead:
-                last = max((t for t, u, _ in self.diags if u == uri), default=0)
+                last = max((t for t, u, _, _ in self.diags if u == uri), default=0)
                 left = last + quiet - time.perf_counter()
                 if left <= 0:
                     return
                 self.cv.wait(left)
+
+    def settled(self, since, until, version=None):
+        """(first, settled) times of the watched uri's publishes in [since, until) of `version`
+        (when the server sends versions): `first` is the first publish, `settled` the first whose
+        diagnostics are the ones the server ended on in that window. A server that publishes a
+        provisional list first (taplo publishes an empty one before every real one) has its
+        diagnostics only from `settled` on. (None, None) when nothing was published."""
+        with self.cv:
+            seen = [
+                (t, d)
+                for t, u, v, d in self.diags
+                if u == self.watch
+                and since <= t < until
+                and (version is None or v is None or v == version)
+            ]
+        if not seen:
+            return None, None
+        key = lambda d: sorted(json.dumps(x, sort_keys=True) for x in d or [])
+        final = key(seen[-1][1])
+        return seen[0][0], next(t for t, d in seen if key(d) == final)
 
     def stats(self):
         """(peak RSS bytes, CPU seconds) of the server process; the last values if it died."""
@@ -463,6 +486,7 @@ def run_case(server_def, case_name, case, opts, log_dir):
         text = f.read_text()
         mono = case_name == "monorepo"
 
+        srv.watch = uri
         if mono:
             # A hover while indexing: open a file right after `initialized` and ask at once.
             line, col = profile_key_position(text, case["profile_key"])
@@ -475,9 +499,9 @@ def run_case(server_def, case_name, case, opts, log_dir):
                 {"textDocument": {"uri": uri}, "position": {"line": line, "character": col}},
             )
             r["hover during indexing"] = lat if (not err and has_content(res)) else None
-            t = srv.wait_diag(uri, t_open)
-            r["first diagnostics"] = (t - t_open) if t else None
+            srv.wait_diag(uri, t_open)
             r["all diagnostics"] = wait_all_diagnostics(srv, case["root"], case["all_files"], t_init)
+            first_diagnostics(r, srv, uri, t_open)
             positions = [(line, col)] * opts.hovers
             hover_figures(r, srv, uri, positions, opts.hover_budget)
         else:
@@ -485,8 +509,8 @@ def run_case(server_def, case_name, case, opts, log_dir):
                 "textDocument/didOpen",
                 {"textDocument": {"uri": uri, "languageId": "toml", "version": 1, "text": text}},
             )
-            t = srv.wait_diag(uri, t0)
-            r["first diagnostics"] = (t - t0) if t else None
+            srv.wait_diag(uri, t0)
+            first_diagnostics(r, srv, uri, t0)
             positions = key_positions(text, opts.hovers)
             hover_figures(r, srv, uri, positions, opts.hover_budget)
         srv.stats()
@@ -495,7 +519,7 @@ def run_case(server_def, case_name, case, opts, log_dir):
         # diagnostics. Servers with full sync get the whole text each time, as editors send it.
         lines_to_edit, lines = value_edit_lines(text, opts.edits)
         version = 1
-        elats = []
+        edits = []  # (time sent, version) of each edit answered
         last_edit = None
         t_end = time.perf_counter() + opts.edit_budget
         for n in lines_to_edit:
@@ -530,16 +554,14 @@ def run_case(server_def, case_name, case, opts, log_dir):
                     break
                 continue
             last_edit = t0
-            elats.append(t - t0)
+            edits.append((t0, version))
             if not srv.sends_versions(uri):
                 # Without versions a later publish cannot be told apart from this edit's: let
                 # the server settle so the next edit's first publish is its own.
                 srv.wait_quiet(uri, 0.1)
             if time.perf_counter() > t_end:
                 break
-        r["edit→diagnostics p50"] = pct(elats, 50)
-        r["edit→diagnostics p99"] = pct(elats, 99)
-        r["edit n"] = len(elats)
+        edit_figures(r, srv, uri, edits)
         cur_text = "\n".join(lines)
         srv.stats()
 
@@ -585,6 +607,37 @@ def run_case(server_def, case_name, case, opts, log_dir):
     return r
 
 
+def first_diagnostics(r, srv, uri, t_open):
+    """`didOpen` → the diagnostics the server settles on for the opened file (see
+    `Server.settled`; the server is left 100 ms without a publish for it first), and the first
+    publish, which a server may send before (kept for the notes)."""
+    srv.wait_quiet(uri, 0.1)
+    first, settled = srv.settled(t_open, time.perf_counter())
+    r["first diagnostics"] = (settled - t_open) if settled else None
+    r["first publish"] = (first - t_open) if first else None
+
+
+def edit_figures(r, srv, uri, edits):
+    """Edit → the diagnostics the server settles on for that version (see `Server.settled`):
+    with versions, among the publishes of that version; without, among those before the next
+    edit (the loop let the server settle after each). Also how many edits had a different list
+    published first, and those first publishes' p50 (for the notes)."""
+    srv.wait_quiet(uri, 0.1)
+    versions = srv.sends_versions(uri)
+    ends = [t for t, _ in edits[1:]] + [time.perf_counter()]
+    elats, firsts = [], []
+    for (t0, version), end in zip(edits, ends):
+        first, settled = srv.settled(t0, time.perf_counter() if versions else end, version)
+        if settled is not None:
+            elats.append(settled - t0)
+            firsts.append(first - t0)
+    r["edit→diagnostics p50"] = pct(elats, 50)
+    r["edit→diagnostics p99"] = pct(elats, 99)
+    r["edit n"] = len(elats)
+    r["edit provisional"] = sum(1 for f, e in zip(firsts, elats) if f < e)
+    r["edit first publish p50"] = pct(firsts, 50)
+
+
 def profile_key_position(text, key):
     for n, line in enumerate(text.split("\n")):
         if line.lstrip().startswith(key):
@@ -604,7 +657,7 @@ def wait_all_diagnostics(srv, root, total, t_init, quiet=3.0, cap=60.0):
     last = time.perf_counter()
     with srv.cv:
         while True:
-            for t, u, _ in srv.diags[idx:]:
+            for t, u, _, _ in srv.diags[idx:]:
                 if u and u.startswith(prefix) and u.endswith(".toml") and u not in seen:
                     seen.add(u)
                     last = t
@@ -704,6 +757,28 @@ def print_table(results, servers, cases, runs, opts):
                 notes.append(
                     f"{case}: {s} answered null to every hover (n/a); those null answers took"
                     f" p50 {statistics.median(nulls) * 1000:.2f} ms"
+                )
+            early = [
+                r["first publish"]
+                for r in rs
+                if r.get("first publish") is not None
+                and r.get("first diagnostics") is not None
+                and r["first publish"] < r["first diagnostics"]
+            ]
+            if early:
+                notes.append(
+                    f"{case}: {s} published other diagnostics first on opening in {len(early)}"
+                    f" of {len(rs)} runs (p50 {statistics.median(early) * 1000:.2f} ms), then the"
+                    " ones it settled on (the figure)"
+                )
+            provisional = sum(r.get("edit provisional", 0) for r in rs)
+            firsts = [r["edit first publish p50"] for r in rs if r.get("edit first publish p50")]
+            if provisional and firsts:
+                notes.append(
+                    f"{case}: {s} published other diagnostics first after {provisional} of"
+                    f" {sum(r.get('edit n', 0) for r in rs)} edits (first publishes p50"
+                    f" {statistics.median(firsts) * 1000:.2f} ms), then the ones it settled on"
+                    " (the figure)"
                 )
             if 0 < hn < opts.hovers:
                 notes.append(f"{case}: {s} hover samples per run ≥ {hn} (time budget)")
