@@ -46,16 +46,23 @@ fn cell(s: &str) -> String {
 
 fn source(origin: &Origin, opts: HoverOptions) -> String {
     match origin {
-        Origin::File { path, line, .. } if opts.links => {
-            format!(
-                "[{}](file://{}#L{line})",
-                cell(&origin.label()),
-                path.display()
-            )
-        }
+        Origin::File { path, line, .. } if opts.links => match file_link(path, *line) {
+            Some(target) => format!("[{}]({target})", cell(&origin.label())),
+            None => format!("`{}`", cell(&origin.label())),
+        },
         Origin::File { .. } => format!("`{}`", cell(&origin.label())),
         Origin::Env { name } => format!("env `{name}`"),
     }
+}
+
+/// A Markdown link target for `line` of the file at `path`: its `file` URL, percent-encoded, with
+/// the line as the fragment (`#L12`). The path spelt as it is ended the link at a space, sent a
+/// `#` in a folder's name to the fragment and cut the link at a `)`; parentheses, which URLs keep,
+/// are encoded too. `None` for a path that has no URL (not absolute).
+fn file_link(path: &Path, line: u32) -> Option<String> {
+    let mut url = url::Url::from_file_path(path).ok()?;
+    url.set_fragment(Some(&format!("L{line}")));
+    Some(url.as_str().replace('(', "%28").replace(')', "%29"))
 }
 
 /// Longer values are cut so the table stays compact.
@@ -137,7 +144,9 @@ pub fn render(report: &EffectiveReport, opts: HoverOptions) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::profiles::Layer;
     use crate::test_support::fixture_with;
+    use std::path::PathBuf;
 
     #[test]
     fn renders_a_compact_table_with_secrets_masked() {
@@ -210,6 +219,31 @@ mod tests {
             Looked up as `workspace.runtime.log_level` → `runtime.log_level`.
         "#]]
         .assert_eq(&md);
+    }
+
+    #[test]
+    fn a_link_to_a_file_survives_spaces_hashes_and_parentheses_in_its_path() {
+        let origin = |path: &str| Origin::File {
+            path: PathBuf::from(path),
+            name: "config.toml".into(),
+            layer: Layer::Base,
+            span: Span::default(),
+            line: 4,
+        };
+        let links = HoverOptions { links: true };
+        assert_eq!(
+            source(&origin("/w/my projects (old)/#1/.dlt/config.toml"), links),
+            "[config.toml:4](file:///w/my%20projects%20%28old%29/%231/.dlt/config.toml#L4)"
+        );
+        assert_eq!(
+            source(&origin("/w/p/.dlt/config.toml"), links),
+            "[config.toml:4](file:///w/p/.dlt/config.toml#L4)"
+        );
+        // A path without a URL keeps its label, unlinked.
+        assert_eq!(
+            source(&origin("p/.dlt/config.toml"), links),
+            "`config.toml:4`"
+        );
     }
 
     #[test]
