@@ -7,11 +7,15 @@ use crate::model::resolve::{Layout, Origin};
 use crate::model::toml::Span;
 use crate::model::workspace::Snapshot;
 
+/// The Markdown link target for a line of a file, or `None` when the file has none.
+pub type FileLink = fn(&Path, u32) -> Option<String>;
+
 /// How the client wants hover text.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HoverOptions {
-    /// Render file sources as `file://` links (clients that follow Markdown links).
-    pub links: bool,
+    /// Render file sources as links to this target (clients that follow Markdown links); the
+    /// protocol layer gives it, as the file's URI with the line.
+    pub link: Option<FileLink>,
 }
 
 /// The hover for the key at `offset` in the file at `path`: Markdown and the key's span.
@@ -45,43 +49,14 @@ fn cell(s: &str) -> String {
 }
 
 fn source(origin: &Origin, opts: HoverOptions) -> String {
+    let label = || cell(&origin.label());
     match origin {
-        Origin::File { path, line, .. } if opts.links => match file_link(path, *line) {
-            Some(target) => format!("[{}]({target})", cell(&origin.label())),
-            None => format!("`{}`", cell(&origin.label())),
+        Origin::File { path, line, .. } => match opts.link.and_then(|link| link(path, *line)) {
+            Some(target) => format!("[{}]({target})", label()),
+            None => format!("`{}`", label()),
         },
-        Origin::File { .. } => format!("`{}`", cell(&origin.label())),
         Origin::Env { name } => format!("env `{name}`"),
     }
-}
-
-/// A Markdown link target for `line` of the file at `path`: its `file` URL, percent-encoded, with
-/// the line as the fragment (`#L12`). The path spelt as it is ended the link at a space, sent a
-/// `#` in a folder's name to the fragment and cut the link at a `)`; parentheses, which URLs keep,
-/// are encoded too. `None` for a path that has no URL (not absolute).
-fn file_link(path: &Path, line: u32) -> Option<String> {
-    // Most paths need no encoding and are spelt as they are: a hover links a source per profile,
-    // and a URL built for each took the monorepo hover's handler from 155 to 174 k instructions
-    // (163 k this way; callgrind, 500 hovers).
-    if let Some(text) = path.to_str().filter(|t| is_plain_unix_path(t)) {
-        return Some(format!("file://{text}#L{line}"));
-    }
-    let mut url = url::Url::from_file_path(path).ok()?;
-    url.set_fragment(Some(&format!("L{line}")));
-    Some(url.as_str().replace('(', "%28").replace(')', "%29"))
-}
-
-/// An absolute Unix path of characters a URL's path keeps as they are, and no `.` or `..`
-/// segment (a URL resolves those).
-fn is_plain_unix_path(text: &str) -> bool {
-    let kept = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~');
-    cfg!(unix)
-        && text.starts_with('/')
-        && text.bytes().all(kept)
-        && !(text.contains("/./")
-            || text.contains("/../")
-            || text.ends_with("/.")
-            || text.ends_with("/.."))
 }
 
 /// Longer values are cut so the table stays compact.
@@ -221,7 +196,9 @@ mod tests {
             &snap,
             &file.path,
             file.text.find("log_level").unwrap(),
-            HoverOptions { links: true },
+            HoverOptions {
+                link: Some(crate::lsp::convert::file_link),
+            },
         )
         .unwrap();
         let md = md.replace(&file.path.display().to_string(), "<path>");
@@ -249,7 +226,9 @@ mod tests {
             span: Span::default(),
             line: 4,
         };
-        let links = HoverOptions { links: true };
+        let links = HoverOptions {
+            link: Some(crate::lsp::convert::file_link),
+        };
         assert_eq!(
             source(&origin("/w/my projects (old)/#1/.dlt/config.toml"), links),
             "[config.toml:4](file:///w/my%20projects%20%28old%29/%231/.dlt/config.toml#L4)"
@@ -263,37 +242,6 @@ mod tests {
             source(&origin("p/.dlt/config.toml"), links),
             "`config.toml:4`"
         );
-    }
-
-    /// The paths spelt as they are get the link the URL would give them.
-    #[test]
-    fn plain_paths_are_linked_as_their_url_spells_them() {
-        let paths = [
-            "/w/p/.dlt/config.toml",
-            "/home/me/dlt-proj_2/.dlt/prod.secrets.toml",
-            "/a~b/x.y/.dlt/dev.config.toml",
-            "/",
-            "/w/./p/.dlt/config.toml",
-            "/w/../p/.dlt/config.toml",
-            "/w/p/..",
-            "/w/p/.",
-        ];
-        for path in paths {
-            let mut url = url::Url::from_file_path(path).unwrap();
-            url.set_fragment(Some("L7"));
-            let plain = is_plain_unix_path(path);
-            let dots = path
-                .split('/')
-                .any(|segment| segment == "." || segment == "..");
-            assert_eq!(plain, !dots, "{path}");
-            if plain {
-                assert_eq!(
-                    file_link(Path::new(path), 7).unwrap(),
-                    url.as_str(),
-                    "{path}"
-                );
-            }
-        }
     }
 
     #[test]

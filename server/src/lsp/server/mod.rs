@@ -614,7 +614,9 @@ impl LanguageServer for Backend {
         let (folder, file) = (&*folder, &*file);
         let enc = self.state.encoding();
         let (values, doc) = guarded("hover", || {
-            let options = crate::features::hover::HoverOptions { links: true };
+            let options = crate::features::hover::HoverOptions {
+                link: Some(convert::file_link),
+            };
             (
                 crate::features::hover::hover(&snapshot, &path, offset, options),
                 crate::features::key_docs::key_doc(&snapshot, folder, file, offset),
