@@ -460,9 +460,7 @@ fn nesting_exceeds(text: &str, max: usize) -> Option<usize> {
     // No more than `max` openings in all cannot nest deeper: counted with `memchr`, up to the
     // first one past `max` (1 % of the instructions of indexing the monorepo went to the scan
     // below; issue 7).
-    if memchr::memchr2_iter(b'[', b'{', b).nth(max).is_none() {
-        return None;
-    }
+    memchr::memchr2_iter(b'[', b'{', b).nth(max)?;
     let (mut depth, mut i) = (0usize, 0usize);
     loop {
         match b
