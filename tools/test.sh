@@ -5,7 +5,7 @@
 #   tools/test.sh rust       only formatting, lints, unit and end-to-end tests over stdio
 #
 # Steps: cargo fmt --check; cargo clippy -D warnings; cargo test (unit + end-to-end over stdio,
-# Helix static test); the bench's unit tests (tools/bench/test_bench.py); the differential test
+# Helix static test); the bench's unit tests (tools/bench/test_*.py); the differential test
 # against real dlt 1.31 (a venv under target/); the fuzz targets for a bounded time; Neovim 0.11
 # headless and VS Code (type-check, bundle, vsce package, real VS Code through code-server +
 # Chromium) via editors/test-all.sh.
@@ -29,7 +29,7 @@ run() { local name="$1"; shift; step "$name"; if ! "$@"; then failed+=("$name");
 run "cargo fmt --check" cargo fmt --all --check
 run "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 run "cargo test (unit + end-to-end over stdio)" cargo test --workspace
-run "the bench's reading of diagnostics" python3 -m unittest discover -s tools/bench -p 'test_*.py'
+run "the bench's unit tests" python3 -m unittest discover -s tools/bench -p 'test_*.py'
 
 if [ "$only" != "rust" ]; then
   cargo build -q -p dlt-lsp

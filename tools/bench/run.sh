@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for the side-by-side benchmark (tools/bench/README.md): installs the anchors under
 # target/anchors/ when missing, builds dlt-lsp in release mode, generates the data under
-# target/bench-data/ and prints the table. Extra arguments go to bench.py (e.g. --runs 5).
+# target/bench-data/ and prints the table, then checks that cost grows linearly (scaling.py, with
+# valgrind). Extra arguments go to bench.py (e.g. --runs 5).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ANCHORS=target/anchors
@@ -21,4 +22,12 @@ if [ ! -x "$ANCHORS/bin/taplo" ]; then
 fi
 
 cargo build --release -p dlt-lsp >&2 || exit 1
-exec python3 tools/bench/bench.py "$@"
+python3 tools/bench/bench.py "$@"
+status=$?
+if command -v valgrind >/dev/null; then
+  python3 tools/bench/scaling.py || status=1
+else
+  echo "valgrind is not installed (Debian package valgrind): linear growth not measured" >&2
+  status=1
+fi
+exit $status
