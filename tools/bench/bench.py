@@ -397,19 +397,44 @@ def key_positions(text: str, count: int):
 
 
 def value_edit_lines(text: str, count: int):
-    """Lines `key = <integer>` or `key = true/false`, spread over the file, to edit values on."""
+    """`count` lines to edit a value on, spread over the file, and the file's lines: lines
+    `key = <integer>`, or where there are none (the demo) `key = "<string>"`; an edit then
+    changes the integer's last digit or the string's last character (`edit_column`), and the
+    file stays valid TOML. (Editing the last character of any line, the fallback before, broke a
+    closing quote on every demo edit, so every demo edit was diagnosed as a syntax error.)"""
     lines = text.split("\n")
-    cands = [
-        n
+    values = [
+        (n, line.split("=", 1)[1].strip())
         for n, line in enumerate(lines)
-        if "=" in line
-        and not line.lstrip().startswith("#")
-        and line.split("=", 1)[1].strip().isdigit()
+        if "=" in line and not line.lstrip().startswith("#")
     ]
+    cands = [n for n, v in values if v.isdigit()]
     if not cands:
-        cands = [n for n, line in enumerate(lines) if "=" in line] or [0]
+        cands = [n for n, v in values if editable_string(v)]
+    if not cands:
+        cands = [n for n, _ in values] or [0]
     step = len(cands) / count
     return [cands[min(int(i * step), len(cands) - 1)] for i in range(count)], lines
+
+
+def edit_column(line: str) -> int:
+    """The column an edit changes on `line`: a one-line string value's last character (inside
+    its quotes), otherwise the line's last character (an integer's last digit)."""
+    end = len(line.rstrip()) - 1
+    value = line.split("=", 1)[1].strip() if "=" in line else ""
+    return end - 1 if editable_string(value) else end
+
+
+def editable_string(value: str) -> bool:
+    """Whether `value` is a one-line string whose last character can be replaced by a digit and
+    leave it a string: not empty, not a multi-line string's opening, no escape or quote last."""
+    return (
+        len(value) >= 3
+        and value[0] in "\"'"
+        and value[-1] == value[0]
+        and not value.startswith(value[0] * 3)
+        and value[-2] not in "\\\"'"
+    )
 
 
 def pct(xs, p):
@@ -515,8 +540,8 @@ def run_case(server_def, case_name, case, opts, log_dir):
             hover_figures(r, srv, uri, positions, opts.hover_budget)
         srv.stats()
 
-        # Incremental edits: flip an integer value's last digit, wait for that version's
-        # diagnostics. Servers with full sync get the whole text each time, as editors send it.
+        # Incremental edits: flip an integer value's last digit (a string's last character where
+        # the file has no integer), wait for that version's diagnostics. Servers with full sync get the whole text each time, as editors send it.
         lines_to_edit, lines = value_edit_lines(text, opts.edits)
         version = 1
         edits = []  # (time sent, version) of each edit answered
@@ -524,7 +549,7 @@ def run_case(server_def, case_name, case, opts, log_dir):
         t_end = time.perf_counter() + opts.edit_budget
         for n in lines_to_edit:
             line = lines[n]
-            col = len(line.rstrip()) - 1
+            col = edit_column(line)
             old = line[col] if col >= 0 else "0"
             new = "1" if old != "1" else "2"
             lines[n] = line[:col] + new + line[col + 1 :]

@@ -92,5 +92,30 @@ class EditFigures(unittest.TestCase):
         self.assertAlmostEqual(r["edit→diagnostics p50"], (10.004 + 0.001) / 2, places=9)
 
 
+class Edits(unittest.TestCase):
+    DEMO = (
+        '# a comment = "x"\n[runtime]\nlog_level = "WARNING"\ndlthub_telemetry = false\n'
+        '[destination.warehouse]\ndestination_type = \'duckdb\'\nquery = """\nempty = ""\n'
+        'path = "C:\\\\"\n'
+    )
+
+    def test_integers_are_edited_where_there_are_some(self):
+        lines, _ = bench.value_edit_lines("[a]\nport = 5432\nname = \"x\"\nworkers = 4\n", 4)
+        self.assertEqual(sorted(set(lines)), [1, 3])
+        self.assertEqual(bench.edit_column("port = 5432"), 10)
+
+    def test_a_file_without_integers_has_its_strings_edited_inside_their_quotes(self):
+        lines, text_lines = bench.value_edit_lines(self.DEMO, 6)
+        # log_level and destination_type: not the comment, the boolean, the multi-line string's
+        # opening, the empty string or the one ending in an escape.
+        self.assertEqual(sorted(set(lines)), [2, 5])
+        for n in lines:
+            line = text_lines[n]
+            col = bench.edit_column(line)
+            edited = line[:col] + "1" + line[col + 1 :]
+            self.assertEqual(edited[-1], line[-1], edited)  # the closing quote stays
+            self.assertTrue(bench.editable_string(edited.split("=", 1)[1].strip()), edited)
+
+
 if __name__ == "__main__":
     unittest.main()
