@@ -42,8 +42,9 @@ pub struct Scope<'a> {
     /// [`Scope::destination`] by name, found once: the rules ask for the destination of every
     /// table and key under `[destination.<name>]`, and each answer reads the type, the
     /// environment and the bucket (3 % of the instructions of indexing the monorepo; issue 7).
-    /// A map, not a list: a file naming 1,249 destinations (the bench's 20k-line file) spent 29 %
-    /// of an edit's instructions searching the list.
+    /// A map, not a list: with a list searched per lookup, a file naming 1,249 destinations (the
+    /// bench's 20k-line file) spent 29 % of its bench session's instructions (a first diagnosis
+    /// and 30 edits) searching it.
     destinations: RefCell<FxHashMap<String, DestinationOf>>,
 }
 

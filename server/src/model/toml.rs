@@ -477,7 +477,8 @@ fn nesting_exceeds(text: &str, max: usize) -> Option<usize> {
                     return Some(i);
                 }
             }
-            _ => depth = depth.saturating_sub(1),
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
         }
         i += 1;
     }
