@@ -121,6 +121,17 @@ def gen_monorepo(root: Path, projects: int = 1000) -> int:
     return count
 
 
+def ensure_monorepo(mono: Path, projects: int) -> int:
+    """The monorepo of `projects` workspaces at `mono`, generated unless a complete one is there;
+    returns its number of TOML files."""
+    stamp = mono / ".complete"
+    if not stamp.exists():
+        if mono.exists():
+            shutil.rmtree(mono)
+        stamp.write_text(str(gen_monorepo(mono, projects)))
+    return int(stamp.read_text())
+
+
 def ensure_data(projects: int) -> dict:
     DATA.mkdir(parents=True, exist_ok=True)
     big = DATA / "big" / ".dlt" / "config.toml"
@@ -129,12 +140,7 @@ def ensure_data(projects: int) -> dict:
     # v2: prod.config.toml has an integer (`port`), so edits change a value as the README says
     # (v1 edited a string's closing quote, measuring a syntax error on every keystroke).
     mono = DATA / f"monorepo-v2-{projects}"
-    stamp = mono / ".complete"
-    if not stamp.exists():
-        if mono.exists():
-            shutil.rmtree(mono)
-        n = gen_monorepo(mono, projects)
-        stamp.write_text(str(n))
+    all_files = ensure_monorepo(mono, projects)
     demo = REPO / "examples" / "demo"
     return {
         "demo": {"root": demo, "file": demo / ".dlt" / "config.toml"},
@@ -142,7 +148,7 @@ def ensure_data(projects: int) -> dict:
         "monorepo": {
             "root": mono,
             "file": mono / f"p{projects // 2:04d}" / ".dlt" / "prod.config.toml",
-            "all_files": int(stamp.read_text()),
+            "all_files": all_files,
             "profile_key": "log_level",
         },
     }
@@ -541,7 +547,8 @@ def run_case(server_def, case_name, case, opts, log_dir):
         srv.stats()
 
         # Incremental edits: flip an integer value's last digit (a string's last character where
-        # the file has no integer), wait for that version's diagnostics. Servers with full sync get the whole text each time, as editors send it.
+        # the file has no integer), wait for that version's diagnostics. Servers with full sync
+        # get the whole text each time, as editors send it.
         lines_to_edit, lines = value_edit_lines(text, opts.edits)
         version = 1
         edits = []  # (time sent, version) of each edit answered

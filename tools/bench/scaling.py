@@ -46,11 +46,7 @@ def lines_case(lines: int) -> Path:
 def projects_case(projects: int) -> Path:
     """A monorepo of `projects` dltHub workspaces."""
     root = DATA / f"projects-{projects}"
-    done = root / ".complete"
-    if not done.exists():
-        shutil.rmtree(root, ignore_errors=True)
-        bench.gen_monorepo(root, projects)
-        done.write_text("")
+    bench.ensure_monorepo(root, projects)
     return root
 
 
@@ -120,7 +116,10 @@ def main():
     ]
     too_fast = []
     for name, unit, sizes, make in cases:
-        count = lambda size, make=make: instructions(args.binary, make(size))  # noqa: E731
+
+        def count(size, make=make):
+            return instructions(args.binary, make(size))
+
         too_fast += measure(name, unit, sizes, count, args.max_ratio)
     if too_fast:
         print("\nnot linear:\n  " + "\n  ".join(too_fast))
