@@ -55,16 +55,23 @@ pub fn validate(scope: &Scope, out: &mut Vec<Diagnostic>) {
             // `[workspace]` itself is free; its `settings` and `runtime` tables are specs.
             "workspace" => {
                 for (sub, node) in &table.entries {
-                    let path = vec!["workspace".to_string(), sub.clone()];
-                    section_table(scope, &path, node, out);
+                    section_table(scope, &mut vec!["workspace", sub], node, out);
                 }
             }
-            _ => section_table(scope, std::slice::from_ref(key), node, out),
+            _ => section_table(scope, &mut vec![key.as_str()], node, out),
         }
     }
 }
 
-fn section_table(scope: &Scope, path: &[String], node: &Node, out: &mut Vec<Diagnostic>) {
+/// Checks the table at `path` when it is a closed section's own table. `path` is the key path
+/// of the table, a stack the checks below push each key onto and pop: a path built anew for
+/// each key was a tenth of the allocations of indexing the monorepo (issue 7).
+fn section_table<'a>(
+    scope: &Scope,
+    path: &mut Vec<&'a str>,
+    node: &'a Node,
+    out: &mut Vec<Diagnostic>,
+) {
     let (Some(table), Some((Owner::Section(_), used))) = (node.as_table(), scope.owner(path))
     else {
         return;
@@ -117,45 +124,56 @@ fn destination_table(scope: &Scope, name: &str, table: &Table, out: &mut Vec<Dia
             )),
         }
     }
-    let path = vec!["destination".to_string(), name.to_string()];
+    let mut path = vec!["destination", name];
     if let Some(schema) = scope.table_schema(&path) {
-        check_table(scope, &path, table, &schema, out);
+        check_table(scope, &mut path, table, &schema, out);
     }
 }
 
 /// Checks every entry of `table` (at `path`) against `schema`, descending into embedded specs.
-fn check_table(
+/// `path` is the table's key path, given back as it came.
+fn check_table<'a>(
     scope: &Scope,
-    path: &[String],
-    table: &Table,
+    path: &mut Vec<&'a str>,
+    table: &'a Table,
     schema: &TableSchema,
     out: &mut Vec<Diagnostic>,
 ) {
     for (key, node) in &table.entries {
-        // Sized for the key: `to_vec` and a push grew every child path (issue 7).
-        let mut child = Vec::with_capacity(path.len() + 1);
-        child.extend_from_slice(path);
-        child.push(key.clone());
-        if let Some(field) = schema.field(key) {
-            check_value(scope, &child, field, node, out);
-            continue;
+        path.push(key);
+        check_entry(scope, path, node, schema, out);
+        path.pop();
+    }
+}
+
+/// Checks the entry at `path` (its key last) of a table of `schema`.
+fn check_entry<'a>(
+    scope: &Scope,
+    path: &mut Vec<&'a str>,
+    node: &'a Node,
+    schema: &TableSchema,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some((&key, parent)) = path.split_last() else {
+        return;
+    };
+    if let Some(field) = schema.field(key) {
+        return check_value(scope, path, field, node, out);
+    }
+    // `[normalize.data_writer]` is another section nested in this one.
+    if let Some((Owner::Section(_), used)) = scope.owner(path) {
+        if used == path.len() {
+            return section_table(scope, path, node, out);
         }
-        // `[normalize.data_writer]` is another section nested in this one.
-        if let Some((Owner::Section(_), used)) = scope.owner(&child) {
-            if used == child.len() {
-                section_table(scope, &child, node, out);
-                continue;
-            }
-        }
-        if schema.closed {
-            out.push(unknown_key(scope, path, key, node, schema));
-        }
+    }
+    if schema.closed {
+        out.push(unknown_key(scope, parent, key, node, schema));
     }
 }
 
 fn unknown_key(
     scope: &Scope,
-    path: &[String],
+    path: &[&str],
     key: &str,
     node: &Node,
     schema: &TableSchema,
@@ -171,14 +189,14 @@ fn unknown_key(
         .map(|f| f.name.as_str());
     if let Some(s) = did_you_mean(candidates, key) {
         message += &format!(". Did you mean `{s}`?");
-    } else if path.last().is_some_and(|p| p == "credentials")
+    } else if path.last() == Some(&"credentials")
         && schema
             .field("query")
             .is_some_and(|f| f.ty == FieldType::Table)
     {
         // Connection-string credentials pass driver options through their `query` table.
         message += &format!(". Driver options go in the `query` table: query.{key} = …");
-    } else if path.first().is_some_and(|p| p == "runtime") && !scope.workspace() {
+    } else if path.first() == Some(&"runtime") && !scope.workspace() {
         // A plain project reads the plain runtime spec; dlthub's keys need a workspace.
         if Catalog::get()
             .runtime(true)
@@ -196,7 +214,7 @@ fn unknown_key(
 }
 
 /// `destination.warehouse.credentials (postgres: PostgresCredentials)` and the like.
-fn describe(scope: &Scope, path: &[String], schema: &TableSchema) -> String {
+fn describe(scope: &Scope, path: &[&str], schema: &TableSchema) -> String {
     let mut out = path.join(".");
     let owner = match scope.owner(path) {
         Some((Owner::Destination { destination, .. }, _)) => destination.name.clone(),
@@ -213,11 +231,11 @@ fn describe(scope: &Scope, path: &[String], schema: &TableSchema) -> String {
     out
 }
 
-fn check_value(
+fn check_value<'a>(
     scope: &Scope,
-    path: &[String],
+    path: &mut Vec<&'a str>,
     field: &'static Field,
-    node: &Node,
+    node: &'a Node,
     out: &mut Vec<Diagnostic>,
 ) {
     if let Value::Table(table) = &node.value {
@@ -241,7 +259,7 @@ fn check_value(
     if array_of_tables && matches!(field.ty, FieldType::List | FieldType::Any) {
         return;
     }
-    let key = path.last().map(String::as_str).unwrap_or_default();
+    let key = path.last().copied().unwrap_or_default();
     let (code, message) = if field.ty == FieldType::Literal {
         (
             codes::INVALID_LITERAL,
@@ -293,7 +311,7 @@ fn render(value: &Value) -> String {
 /// A string where an embedded spec belongs: dlt parses it with the spec's native form.
 fn native_string(
     scope: &Scope,
-    path: &[String],
+    path: &[&str],
     field: &'static Field,
     value: &str,
     node: &Node,
@@ -302,8 +320,7 @@ fn native_string(
     if is_placeholder(value) {
         return;
     }
-    let parent: Vec<&str> = path[..path.len() - 1].iter().map(String::as_str).collect();
-    let specs = scope.pick(field, &parent);
+    let specs = scope.pick(field, &path[..path.len() - 1]);
     if specs.is_empty() {
         return;
     }

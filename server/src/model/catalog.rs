@@ -179,6 +179,9 @@ pub struct Destination {
     pub extensible: bool,
     /// The spec's fields in declaration order, `credentials` among them.
     pub fields: Vec<Field>,
+    /// [`Destination::field_refs`], gathered on first use.
+    #[serde(skip)]
+    field_refs: OnceLock<Vec<&'static Field>>,
 }
 
 /// How a spec variant of a destination type (like `filesystem[hf]`) is selected.
@@ -541,6 +544,13 @@ impl Catalog {
 }
 
 impl Destination {
+    /// [`Destination::fields`] as references, gathered once: the schema of a destination's table
+    /// is asked for at every table of it, and copying the list each time was an allocation per
+    /// table of a diagnosis (issue 7).
+    pub fn field_refs(&'static self) -> &'static [&'static Field] {
+        self.field_refs.get_or_init(|| self.fields.iter().collect())
+    }
+
     /// A top-level field of `[destination.<name>]` (including `credentials`).
     pub fn config_field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)

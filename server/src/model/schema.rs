@@ -3,6 +3,7 @@
 //! top-level sections whose spec is closed (`[runtime]`, `[load]` …). Shared by validation,
 //! completion and hover so the three agree on what a key is.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -87,8 +88,9 @@ pub enum Owner {
 /// The keys a table may hold under its spec.
 #[derive(Debug, Clone)]
 pub struct TableSchema {
-    /// Valid keys, first occurrence of each name.
-    pub fields: Vec<&'static Field>,
+    /// Valid keys, first occurrence of each name: the catalog's own list for a destination's
+    /// or a section's table.
+    pub fields: Cow<'static, [&'static Field]>,
     /// When false, other keys are valid too (the custom sink takes its function's arguments).
     pub closed: bool,
     /// The embedded specs the keys come from (`AwsCredentials`), when a value picked them.
@@ -109,6 +111,23 @@ impl TableSchema {
     pub fn field(&self, key: &str) -> Option<&'static Field> {
         self.fields.iter().copied().find(|f| f.name == key)
     }
+}
+
+/// Runs `f` on `items` gathered in a buffer on the stack (on the heap past eight): key paths
+/// are short, and gathering each one asked for in a `Vec` was an allocation per table and key
+/// of a diagnosis (issue 7).
+fn on_stack<'s, R>(items: impl IntoIterator<Item = &'s str>, f: impl FnOnce(&[&'s str]) -> R) -> R {
+    let mut buf = [""; 8];
+    let mut items = items.into_iter();
+    for n in 0..buf.len() {
+        match items.next() {
+            Some(item) => buf[n] = item,
+            None => return f(&buf[..n]),
+        }
+    }
+    let mut all = buf.to_vec();
+    all.extend(items);
+    f(&all)
 }
 
 /// dlt's placeholder for a value the user still has to fill in (`<configure me>`).
@@ -241,13 +260,16 @@ impl<'a> Scope<'a> {
     /// is 2, `runtime` 1, `workspace.settings` 2). `None` for free sections (`sources`, pipeline
     /// names) and destinations of unknown type.
     pub fn owner<S: AsRef<str>>(&self, path: &[S]) -> Option<(Owner, usize)> {
-        let segs: Vec<&str> = path.iter().map(|s| s.as_ref()).collect();
+        on_stack(path.iter().map(AsRef::as_ref), |segs| self.owner_of(segs))
+    }
+
+    fn owner_of(&self, segs: &[&str]) -> Option<(Owner, usize)> {
         if segs.first() == Some(&"destination") {
             let name = segs.get(1)?;
             let (destination, named) = self.destination(name)?;
             return Some((Owner::Destination { destination, named }, 2));
         }
-        let (section, rest) = Catalog::get().section_for_path(&segs, self.workspace())?;
+        let (section, rest) = Catalog::get().section_for_path(segs, self.workspace())?;
         if !CLOSED_SECTIONS.contains(&section.name.as_str()) {
             return None;
         }
@@ -257,18 +279,23 @@ impl<'a> Scope<'a> {
     /// The schema of the table at `path` (a destination, a section, or a table inside one);
     /// `None` where keys are free (free sections, dict-typed fields such as `query`).
     pub fn table_schema<S: AsRef<str>>(&self, path: &[S]) -> Option<TableSchema> {
-        let segs: Vec<&str> = path.iter().map(|s| s.as_ref()).collect();
-        let (owner, used) = self.owner(&segs)?;
+        on_stack(path.iter().map(AsRef::as_ref), |segs| {
+            self.table_schema_of(segs)
+        })
+    }
+
+    fn table_schema_of(&self, segs: &[&str]) -> Option<TableSchema> {
+        let (owner, used) = self.owner_of(segs)?;
         let rest = &segs[used..];
-        let (top, closed): (Vec<&'static Field>, bool) = match owner {
+        let (top, closed) = match owner {
             Owner::Destination { destination, .. } => {
-                (destination.fields.iter().collect(), !destination.extensible)
+                (destination.field_refs(), !destination.extensible)
             }
-            Owner::Section(section) => (section.keys().to_vec(), true),
+            Owner::Section(section) => (section.keys(), true),
         };
         let Some((first, below)) = rest.split_first() else {
             return Some(TableSchema {
-                fields: top,
+                fields: Cow::Borrowed(top),
                 closed,
                 picked: None,
             });
@@ -307,7 +334,7 @@ impl<'a> Scope<'a> {
             })
         });
         Some(TableSchema {
-            fields,
+            fields: Cow::Owned(fields),
             closed: true,
             picked,
         })
@@ -315,11 +342,12 @@ impl<'a> Scope<'a> {
 
     /// The field a key path names, looking through every variant (for hover and type checks).
     pub fn field<S: AsRef<str>>(&self, path: &[S]) -> Option<(Owner, &'static Field)> {
-        let segs: Vec<&str> = path.iter().map(|s| s.as_ref()).collect();
-        let (last, parent) = segs.split_last()?;
-        let schema = self.table_schema(parent)?;
-        let field = schema.field(last)?;
-        Some((self.owner(&segs)?.0, field))
+        on_stack(path.iter().map(AsRef::as_ref), |segs| {
+            let (last, parent) = segs.split_last()?;
+            let schema = self.table_schema_of(parent)?;
+            let field = schema.field(last)?;
+            Some((self.owner_of(segs)?.0, field))
+        })
     }
 
     /// The embedded specs of `field` (written in the table at `parent`) that its selector's
@@ -333,9 +361,8 @@ impl<'a> Scope<'a> {
         let Some(selector) = &field.selector else {
             return all();
         };
-        let mut at: Vec<&str> = parent.to_vec();
-        at.push(selector.key.as_str());
-        match self.string(&at) {
+        let at = parent.iter().copied().chain([selector.key.as_str()]);
+        match on_stack(at, |at| self.string(at)) {
             Some(value) => field
                 .variants_for(&selector.key, &value)
                 .unwrap_or_else(all),
