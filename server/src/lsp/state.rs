@@ -28,6 +28,8 @@ pub struct State {
     /// Serialises the last check and the send of each publication, so that diagnostics of an
     /// older document version can never be sent after those of a newer one.
     pub publish_lock: tokio::sync::Mutex<()>,
+    /// Frames of publications held to be written together (see [`super::publish`]'s `Outbox`).
+    pub outbox: Mutex<Vec<u8>>,
     /// Diagnosis generation per folder, for debouncing.
     pub generations: DashMap<PathBuf, u64>,
     /// When the last change of each folder arrived, for the debounce's leading edge.

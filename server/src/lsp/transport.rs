@@ -98,6 +98,16 @@ impl Output {
         queue(bytes)
     }
 
+    /// Sends frames gathered over a while (see [`DirectStdout::send_gathered`]).
+    pub(super) fn send_gathered(&self, bytes: Vec<u8>) -> bool {
+        let queue = |bytes| self.queue.send(Out::Bytes(bytes)).is_ok();
+        #[cfg(unix)]
+        if let Some(direct) = &self.direct {
+            return direct.send_gathered(bytes, queue);
+        }
+        queue(bytes)
+    }
+
     /// Waits until everything sent so far is written (or the writer has stopped).
     pub async fn sync(&self) {
         let (tx, rx) = oneshot::channel();
