@@ -494,6 +494,18 @@ mod tests {
     use super::*;
     use crate::model::toml::TomlDoc;
 
+    /// Paths up to the buffer's length and past it reach `f` whole and in order.
+    #[test]
+    fn on_stack_passes_every_item_in_order() {
+        for len in [0, 1, 7, 8, 9, 20] {
+            let items: Vec<String> = (0..len).map(|i| format!("k{i}")).collect();
+            let got = on_stack(items.iter().map(String::as_str), |segs| {
+                segs.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+            });
+            assert_eq!(got, items, "{len} items");
+        }
+    }
+
     /// Each case is checked against what dlt 1.31's resolver did with the same value.
     #[test]
     fn coercions_follow_dlt() {
