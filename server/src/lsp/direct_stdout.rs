@@ -77,24 +77,16 @@ impl DirectStdout {
 
     /// Writes the frames `bytes` now when nothing is queued, they fit, and the client waits for
     /// one of them or nothing was sent for a while; hands the rest (all of them otherwise) to
-    /// `queue`, the writer thread. `false` once stdout is closed or the writer thread has stopped.
-    pub fn send(&self, bytes: Vec<u8>, queue: impl FnOnce(Vec<u8>) -> bool) -> bool {
-        let awaited = is_awaited(&bytes);
-        self.send_as(bytes, awaited, queue)
-    }
-
-    /// [`DirectStdout::send`] for frames gathered over a while, written directly like those the
-    /// client waits for: the writer thread's point, one write for what piled up, is made already.
-    pub fn send_gathered(&self, bytes: Vec<u8>, queue: impl FnOnce(Vec<u8>) -> bool) -> bool {
-        self.send_as(bytes, true, queue)
-    }
-
-    fn send_as(
+    /// `queue`, the writer thread. Frames `gathered` over a while are written directly like those
+    /// the client waits for: the writer thread's point, one write for what piled up, is made
+    /// already. `false` once stdout is closed or the writer thread has stopped.
+    pub fn send(
         &self,
         mut bytes: Vec<u8>,
-        awaited: bool,
+        gathered: bool,
         queue: impl FnOnce(Vec<u8>) -> bool,
     ) -> bool {
+        let awaited = gathered || is_awaited(&bytes);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         // Zero only once the writer thread has written everything it was given (it counts
         // after writing), so a direct write never overtakes a queued message.

@@ -90,20 +90,20 @@ impl Output {
 
     /// Sends a message; `false` once stdout is closed (or the writer has stopped).
     pub(super) fn send(&self, bytes: Vec<u8>) -> bool {
-        let queue = |bytes| self.queue.send(Out::Bytes(bytes)).is_ok();
-        #[cfg(unix)]
-        if let Some(direct) = &self.direct {
-            return direct.send(bytes, queue);
-        }
-        queue(bytes)
+        self.send_as(bytes, false)
     }
 
-    /// Sends frames gathered over a while (see [`DirectStdout::send_gathered`]).
+    /// Sends frames gathered over a while (see [`DirectStdout::send`]).
     pub(super) fn send_gathered(&self, bytes: Vec<u8>) -> bool {
+        self.send_as(bytes, true)
+    }
+
+    #[cfg_attr(not(unix), allow(unused_variables))]
+    fn send_as(&self, bytes: Vec<u8>, gathered: bool) -> bool {
         let queue = |bytes| self.queue.send(Out::Bytes(bytes)).is_ok();
         #[cfg(unix)]
         if let Some(direct) = &self.direct {
-            return direct.send_gathered(bytes, queue);
+            return direct.send(bytes, gathered, queue);
         }
         queue(bytes)
     }
