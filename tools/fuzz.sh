@@ -17,7 +17,8 @@ seconds="${1:-60}"
 sanitizer="${FUZZ_SANITIZER:-none}"
 export PATH="$PWD/target/tools/bin:$PATH"
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
-    cargo install --locked --root target/tools cargo-fuzz
+    # A debug build: cargo-fuzz only runs cargo, and builds in ~35 s instead of ~55 s.
+    cargo install --debug --locked --root target/tools cargo-fuzz
 fi
 # Only a stable toolchain is installed; cargo-fuzz passes nightly-only flags (-Z, sanitizer
 # coverage passes), which RUSTC_BOOTSTRAP allows on stable.
