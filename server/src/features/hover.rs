@@ -43,32 +43,60 @@ fn layout_name(layout: Layout) -> &'static str {
     }
 }
 
-/// Markdown cells cannot hold `|` or line breaks.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+/// Appends `s` to `out` as a Markdown cell's text, which cannot hold `|` or line breaks; inside
+/// a code span (`code`) a backtick would end it and becomes `'`.
+fn push_cell(out: &mut String, s: &str, code: bool) {
+    for c in s.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '\n' | '\r' => out.push(' '),
+            '`' if code => out.push('\''),
+            c => out.push(c),
+        }
+    }
 }
 
-fn source(origin: &Origin, opts: HoverOptions) -> String {
-    let label = || cell(&origin.label());
+/// Appends where a value comes from: a file's label linked to its line when the client follows
+/// links, or an environment variable.
+fn push_source(out: &mut String, origin: &Origin, opts: HoverOptions) {
     match origin {
-        Origin::File { path, line, .. } => match opts.link.and_then(|link| link(path, *line)) {
-            Some(target) => format!("[{}]({target})", label()),
-            None => format!("`{}`", label()),
-        },
-        Origin::Env { name } => format!("env `{name}`"),
+        Origin::File { path, line, .. } => {
+            let label = origin.label();
+            match opts.link.and_then(|link| link(path, *line)) {
+                Some(target) => {
+                    out.push('[');
+                    push_cell(out, &label, false);
+                    out.push_str("](");
+                    out.push_str(&target);
+                    out.push(')');
+                }
+                None => {
+                    out.push('`');
+                    push_cell(out, &label, false);
+                    out.push('`');
+                }
+            }
+        }
+        Origin::Env { name } => {
+            out.push_str("env `");
+            out.push_str(name);
+            out.push('`');
+        }
     }
 }
 
 /// Longer values are cut so the table stays compact.
 const MAX_VALUE_CHARS: usize = 60;
 
-/// Renders a report as Markdown: a heading line, one table row per profile, then notes.
+/// Renders a report as Markdown: a heading line, one table row per profile, then notes. Written
+/// into one buffer: a `format!` per cell, each grown a few bytes at a time, were a fifth of a
+/// hover's instructions (callgrind, 500 hovers on the monorepo; issue 7).
 pub fn render(report: &EffectiveReport, opts: HoverOptions) -> String {
-    let mut out = format!(
-        "`{}` · {}",
-        report.key.join("."),
-        layout_name(report.lookup.layout)
-    );
+    let mut out = String::with_capacity(1024);
+    out.push('`');
+    push_joined(&mut out, &report.key);
+    out.push_str("` · ");
+    out.push_str(layout_name(report.lookup.layout));
     if report.lookup.secret {
         out.push_str(" · secret");
     }
@@ -81,58 +109,86 @@ pub fn render(report: &EffectiveReport, opts: HoverOptions) -> String {
     });
     for row in &report.rows {
         let name = row.profile.as_deref().unwrap_or("(all)");
-        let mut name = if row.active {
-            format!("**{name}** (active)")
+        out.push_str("| ");
+        if row.active {
+            out.push_str("**");
+            out.push_str(name);
+            out.push_str("** (active)");
         } else {
-            name.to_string()
-        };
+            out.push_str(name);
+        }
         if row.falls_back_to_prod {
-            name.push_str(" (falls back to prod on the platform)");
+            out.push_str(" (falls back to prod on the platform)");
         }
-        let value = match &row.value {
+        out.push_str(" | ");
+        match &row.value {
             Some(v) => {
-                let mut s = v.display();
-                if s.chars().count() > MAX_VALUE_CHARS {
-                    s = s.chars().take(MAX_VALUE_CHARS).collect::<String>() + "…";
+                let shown = v.display();
+                out.push('`');
+                match shown.char_indices().nth(MAX_VALUE_CHARS) {
+                    Some((cut, _)) => {
+                        push_cell(&mut out, &shown[..cut], true);
+                        out.push('…');
+                    }
+                    None => push_cell(&mut out, &shown, true),
                 }
-                format!("`{}`", cell(&s).replace('`', "'"))
+                out.push('`');
             }
-            None => "*unset*".to_string(),
-        };
-        let mut src = row
-            .source
-            .as_ref()
-            .map(|o| source(o, opts))
-            .unwrap_or_default();
-        if row.native {
-            src.push_str(" (connection string)");
+            None => out.push_str("*unset*"),
         }
-        out.push_str(&format!("| {name} | {value} | {src} |"));
+        out.push_str(" | ");
+        if let Some(o) = &row.source {
+            push_source(&mut out, o, opts);
+        }
+        if row.native {
+            out.push_str(" (connection string)");
+        }
+        out.push_str(" |");
         if with_here {
-            let here = match &row.here {
-                Some(Here::Used) => "used".to_string(),
-                Some(Here::Merged) => "merged".to_string(),
-                Some(Here::ShadowedBy(o)) => format!("shadowed by {}", source(o, opts)),
-                Some(Here::NotRead) => "not read".to_string(),
-                None => String::new(),
-            };
-            out.push_str(&format!(" {here} |"));
+            out.push(' ');
+            match &row.here {
+                Some(Here::Used) => out.push_str("used"),
+                Some(Here::Merged) => out.push_str("merged"),
+                Some(Here::ShadowedBy(o)) => {
+                    out.push_str("shadowed by ");
+                    push_source(&mut out, o, opts);
+                }
+                Some(Here::NotRead) => out.push_str("not read"),
+                None => {}
+            }
+            out.push_str(" |");
         }
         out.push('\n');
     }
-    let paths: Vec<String> = report
-        .lookup
-        .paths()
-        .iter()
-        .map(|p| format!("`{}`", p.join(".")))
-        .collect();
+    let paths = report.lookup.paths();
     if paths.len() > 1 {
-        out.push_str(&format!("\nLooked up as {}.\n", paths.join(" → ")));
+        out.push_str("\nLooked up as ");
+        for (i, path) in paths.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" → ");
+            }
+            out.push('`');
+            push_joined(&mut out, path);
+            out.push('`');
+        }
+        out.push_str(".\n");
     }
     for note in &report.notes {
-        out.push_str(&format!("\n{note}\n"));
+        out.push('\n');
+        out.push_str(note);
+        out.push('\n');
     }
     out
+}
+
+/// Appends a key path's segments joined by dots.
+fn push_joined(out: &mut String, path: &[String]) {
+    for (i, segment) in path.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(segment);
+    }
 }
 
 #[cfg(test)]
@@ -215,6 +271,41 @@ mod tests {
             Looked up as `workspace.runtime.log_level` → `runtime.log_level`.
         "#]]
         .assert_eq(&md);
+    }
+
+    #[test]
+    fn cuts_long_values_and_escapes_what_a_table_cell_cannot_hold() {
+        let snap = fixture_with(
+            "//- p/.dlt/config.toml\n[sources.s]\nquery = \"select a|b from `t` where x = 'a long literal that goes on and on'\"\nshort = \"x|`y`\"\n",
+            &[],
+            None,
+        );
+        let folder = snap.folders.values().next().unwrap();
+        let file = folder.file("config.toml").unwrap();
+        let row = |key: &str| {
+            let (md, _) = hover(
+                &snap,
+                &file.path,
+                file.text.find(key).unwrap(),
+                HoverOptions::default(),
+            )
+            .unwrap();
+            md.lines().nth(4).unwrap().to_string()
+        };
+        expect_test::expect![[r#"
+            | **(all)** (active) | `"select a\|b from 't' where x = 'a long literal that goes on …` | `config.toml:2` | used |
+        "#]]
+        .assert_eq(&format!("{}\n", row("query")));
+        expect_test::expect![[r#"
+            | **(all)** (active) | `"x\|'y'"` | `config.toml:3` | used |
+        "#]]
+        .assert_eq(&format!("{}\n", row("short")));
+    }
+
+    fn source(origin: &Origin, opts: HoverOptions) -> String {
+        let mut out = String::new();
+        push_source(&mut out, origin, opts);
+        out
     }
 
     #[test]

@@ -696,16 +696,17 @@ impl<'a> Resolver<'a> {
             profiles::provider_files(self.folder, self.global, profile, FileKind::Secrets);
         let config = profiles::provider_files(self.folder, self.global, profile, FileKind::Config);
         for pass in lookup.passes(self.pipeline) {
+            // The pass's paths, built once for the three providers.
+            let fulls: Vec<Vec<String>> = paths.iter().map(|p| prefixed(pass, p)).collect();
             for provider in [
                 ProviderKind::Env,
                 ProviderKind::Secrets,
                 ProviderKind::Config,
             ] {
-                for path in &paths {
-                    let full = prefixed(pass, path);
+                for full in &fulls {
                     let hit = match provider {
                         ProviderKind::Env => {
-                            let name = env_var_name(&full);
+                            let name = env_var_name(full);
                             self.env
                                 .get(&name)
                                 .map(|v| (Val::Str(v.clone()), Origin::Env { name }))
@@ -716,7 +717,7 @@ impl<'a> Resolver<'a> {
                             } else {
                                 &config
                             };
-                            lookup_merged(files, &full).map(|(i, v, span)| {
+                            lookup_merged(files, full).map(|(i, v, span)| {
                                 let (layer, file) = &files[i];
                                 (v, file_origin(*layer, file, span))
                             })
@@ -727,7 +728,7 @@ impl<'a> Resolver<'a> {
                             provider,
                             value,
                             origin,
-                            path: full,
+                            path: full.clone(),
                             pipeline_pass: pass.is_some(),
                             native: false,
                         });
@@ -799,6 +800,31 @@ impl<'a> Resolver<'a> {
         profile: &str,
         file: &SourceFile,
     ) -> FileStatus {
+        self.status_with(|| self.resolve(lookup, profile), at, profile, file)
+    }
+
+    /// Like [`Resolver::file_status`] when the value `profile` resolves to is known already
+    /// (`found`, from [`Resolver::resolve`]): a hover resolves each profile once, not once more
+    /// for the file it is on.
+    pub fn file_status_given(
+        &self,
+        found: Option<&Found>,
+        at: &[String],
+        profile: &str,
+        file: &SourceFile,
+    ) -> FileStatus {
+        self.status_with(|| found.cloned(), at, profile, file)
+    }
+
+    /// [`Resolver::file_status`] with the resolved value asked of `found` only when the file is
+    /// read under `profile` and sets `at`.
+    fn status_with(
+        &self,
+        found: impl FnOnce() -> Option<Found>,
+        at: &[String],
+        profile: &str,
+        file: &SourceFile,
+    ) -> FileStatus {
         // Same rule for local and global files: base files always, profile files in a workspace.
         let read = match &file.role {
             FileRole::Base(_) => true,
@@ -811,7 +837,7 @@ impl<'a> Resolver<'a> {
         let Some(node) = file.doc.root().get_path(at) else {
             return FileStatus::Absent;
         };
-        let Some(found) = self.resolve(lookup, profile) else {
+        let Some(found) = found() else {
             return FileStatus::Absent;
         };
         match &found.origin {
