@@ -1,6 +1,5 @@
 //! Computing and publishing diagnostics: debounced per folder, versioned, never stale.
 
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -334,9 +333,7 @@ impl Message {
         let fingerprint = if params.diagnostics.is_empty() && version.is_none() {
             Published::NOTHING
         } else {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            frame.hash(&mut h);
-            h.finish().max(Published::NOTHING + 1)
+            Published::hash(&frame).max(Published::NOTHING + 1)
         };
         Some(Message {
             params,
