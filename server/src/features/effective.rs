@@ -235,16 +235,14 @@ fn build(
         .map(|profile| {
             let name = profile.clone().unwrap_or_else(|| active.name.clone());
             let found = resolver.resolve(&lookup, &name);
-            let here =
-                file.map(
-                    |f| match resolver.file_status_given(found.as_ref(), key, &name, f) {
-                        FileStatus::Effective => Here::Used,
-                        FileStatus::Merged => Here::Merged,
-                        FileStatus::ShadowedBy(found) => Here::ShadowedBy(found.origin),
-                        // The file sets the key (it was hovered there), so Absent only means unreadable.
-                        FileStatus::NotRead | FileStatus::Absent => Here::NotRead,
-                    },
-                );
+            let status = |f| resolver.file_status_given(found.as_ref(), key, &name, f);
+            let here = file.map(|f| match status(f) {
+                FileStatus::Effective => Here::Used,
+                FileStatus::Merged => Here::Merged,
+                FileStatus::ShadowedBy(found) => Here::ShadowedBy(found.origin),
+                // The file sets the key (it was hovered there), so Absent only means unreadable.
+                FileStatus::NotRead | FileStatus::Absent => Here::NotRead,
+            });
             let falls_back_to_prod = name == "access"
                 && profile.is_some()
                 && profiles::access_falls_back_to_prod(folder);
